@@ -1,0 +1,64 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SPARK_LOCAL_IP ?= 127.0.0.1
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## Install system packages (redis, postgresql, java, maven), the venv, and the Kafka jars
+	infra/scripts/install-system-deps.sh
+	$(BIN)/analytics stack jars
+
+.PHONY: up
+up: install ## Start Kafka, Redis and the ingestion API (whatever is not running); wait until healthy
+	$(BIN)/analytics stack up
+
+.PHONY: down
+down: ## Stop what `make up` started (and only that)
+	@test -x $(BIN)/analytics && $(BIN)/analytics stack down || true
+
+.PHONY: status
+status: ## Show what runs and whether it is healthy
+	$(BIN)/analytics stack status
+
+.PHONY: demo
+demo: up ## Install, start the stack, send a demo load and show where it landed
+	$(BIN)/analytics demo
+
+.PHONY: test
+test: install ## Lint, then every test suite (unit, integration, slow) against real services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+.PHONY: test-fast
+test-fast: install ## Unit tests only (seconds)
+	$(BIN)/pytest tests/unit -q
+
+.PHONY: lint
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: bench
+bench: install ## Benchmarks that print figures and ratios against a baseline measured in the same run
+	$(BIN)/python bench/ingest_throughput.py
+	$(BIN)/python bench/dedup_memory.py
+
+.PHONY: clean
+clean: down ## Stop the stack and delete local state (.local)
+	rm -rf .local

@@ -1,0 +1,22 @@
+"""The ``analytics`` command: one entry point for operators."""
+
+from __future__ import annotations
+
+import typer
+
+from analytics_pipeline.cli import project_cmd, schema_cmd, serve_cmd, stack_cmd, topics_cmd
+
+app = typer.Typer(
+    help="Self-hosted product-analytics pipeline: stack, projects, keys, schemas, load.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack_cmd.app, name="stack")
+app.add_typer(project_cmd.project_app, name="project")
+app.add_typer(project_cmd.key_app, name="key")
+app.add_typer(schema_cmd.app, name="schema")
+app.add_typer(topics_cmd.app, name="topics")
+app.add_typer(serve_cmd.app, name="serve")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,20 @@
+"""Console helpers shared by the commands: rich on stderr for people, stdout kept for data."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+stdout = Console()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    console.print(f"[yellow]warning:[/] {message}")

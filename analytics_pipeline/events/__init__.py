@@ -1,0 +1,1 @@
+"""The event model: what a client may send and what lands in Kafka."""

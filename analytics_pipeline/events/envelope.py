@@ -1,0 +1,148 @@
+"""Envelope validation of incoming events, with one error per offending field.
+
+The pydantic models are the contract (they also feed the OpenAPI document); ``validate_event``
+turns pydantic's errors into ``FieldError``s whose messages name the field and what it needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from analytics_pipeline.timeutil import parse_rfc3339
+
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+RFC3339_EXAMPLE = "2026-11-26T12:00:00Z"
+
+
+class EventIn(BaseModel):
+    """One event as a client sends it (camelCase, as in the design)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    eventId: str = Field(pattern=EVENT_ID_PATTERN, description="Client-chosen id; retries reuse it.")
+    eventType: str = Field(pattern=EVENT_TYPE_PATTERN, description="snake_case, e.g. add_to_cart.")
+    userId: str = Field(min_length=1, max_length=256)
+    timestamp: str | None = Field(None, description="RFC 3339; default: the receive time.")
+    sentAt: str | None = Field(None, description="RFC 3339 send time; corrects the client's clock skew.")
+    properties: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] | None = Field(None, description="Free-form client context, kept as sent.")
+
+
+class BatchIn(BaseModel):
+    """Several events in one request; ``sentAt`` applies to events without their own."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    events: list[Any] = Field(min_length=1, description="Events as for /v1/events; each judged alone.")
+    sentAt: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """How far from the receive time an event's timestamp may lie."""
+
+    max_future: timedelta
+    max_age: timedelta
+
+
+@dataclass(frozen=True)
+class ValidEvent:
+    """A validated event with its timestamps resolved, ready to be enriched and produced."""
+
+    event: EventIn
+    timestamp: datetime
+    original_timestamp: datetime | None
+    sent_at: datetime | None
+
+
+def pydantic_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    errors = []
+    for error in exc.errors(include_url=False):
+        field = prefix + ".".join(str(part) for part in error["loc"]) if error["loc"] else prefix.rstrip(".")
+        errors.append(FieldError(field or "body", _message(error)))
+    return errors
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "string_type": "must be a string",
+    "dict_type": "must be a JSON object",
+    "model_type": "must be a JSON object",
+    "list_type": "must be a JSON array",
+    "string_pattern_mismatch": "must match {pattern}",
+    "string_too_short": "must have at least {min_length} character(s)",
+    "string_too_long": "must have at most {max_length} characters",
+    "too_short": "must have at least {min_length} item(s)",
+}
+
+
+def _message(error: Any) -> str:
+    template = _MESSAGES.get(error["type"])
+    return template.format(**(error.get("ctx") or {})) if template else str(error["msg"])
+
+
+def parse_timestamp_field(field: str, value: str | None) -> tuple[datetime | None, FieldError | None]:
+    if value is None:
+        return None, None
+    try:
+        return parse_rfc3339(value), None
+    except ValueError:
+        return None, FieldError(field, f"must be an RFC 3339 date-time such as {RFC3339_EXAMPLE}")
+
+
+def validate_event(
+    raw: Any, *, received_at: datetime, window: TimeWindow, batch_sent_at: datetime | None = None
+) -> tuple[ValidEvent | None, list[FieldError]]:
+    """Check the envelope and resolve the timestamp as Segment does.
+
+    With ``sentAt``, the client's clock skew (``receivedAt - sentAt``) is added to the
+    timestamp, and the client's own value is kept as ``originalTimestamp``. Bounds apply to the
+    corrected timestamp, since that is the one stored.
+    """
+    if not isinstance(raw, dict):
+        return None, [FieldError("body", "must be a JSON object")]
+    try:
+        event = EventIn.model_validate(raw)
+    except ValidationError as exc:
+        return None, pydantic_errors(exc)
+    timestamp, timestamp_error = parse_timestamp_field("timestamp", event.timestamp)
+    sent_at, sent_at_error = parse_timestamp_field("sentAt", event.sentAt)
+    errors = [error for error in (timestamp_error, sent_at_error) if error]
+    if errors:
+        return None, errors
+    sent_at = sent_at or batch_sent_at
+    original = timestamp
+    if timestamp is None:
+        timestamp = received_at
+    elif sent_at is not None:
+        timestamp = timestamp + (received_at - sent_at)
+    if timestamp - received_at > window.max_future:
+        return None, [FieldError("timestamp", f"lies more than {_span(window.max_future)} in the future")]
+    if received_at - timestamp > window.max_age:
+        return None, [FieldError("timestamp", f"lies more than {_span(window.max_age)} in the past")]
+    corrected_original = original if (sent_at is not None and original is not None) else None
+    return ValidEvent(event, timestamp, corrected_original, sent_at), []
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds % 86_400 == 0:
+        return f"{seconds // 86_400} day(s)"
+    if seconds % 3_600 == 0:
+        return f"{seconds // 3_600} hour(s)"
+    return f"{seconds} second(s)"

@@ -1,0 +1,42 @@
+"""The Kafka record of an accepted event: key = eventId, value = the event plus what the
+service adds (projectId, receivedAt, corrected timestamp)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from analytics_pipeline.events.envelope import ValidEvent
+from analytics_pipeline.kafka_io.producer import OutgoingRecord
+from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.timeutil import format_rfc3339
+
+
+def event_value(valid: ValidEvent, project_id: str, received_at: datetime) -> dict[str, Any]:
+    event = valid.event
+    value: dict[str, Any] = {
+        "eventId": event.eventId,
+        "eventType": event.eventType,
+        "userId": event.userId,
+        "timestamp": format_rfc3339(valid.timestamp),
+        "properties": event.properties,
+        "projectId": project_id,
+        "receivedAt": format_rfc3339(received_at),
+    }
+    if valid.original_timestamp is not None:
+        value["originalTimestamp"] = format_rfc3339(valid.original_timestamp)
+    if valid.sent_at is not None:
+        value["sentAt"] = format_rfc3339(valid.sent_at)
+    if event.context is not None:
+        value["context"] = event.context
+    return value
+
+
+def kafka_record(valid: ValidEvent, project_id: str, received_at: datetime) -> OutgoingRecord:
+    value = event_value(valid, project_id, received_at)
+    return OutgoingRecord(
+        topic=raw_topic(project_id),
+        key=valid.event.eventId.encode(),
+        value=json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(),
+    )

@@ -1,0 +1,38 @@
+"""API key -> project, from the metadata store, cached briefly in-process.
+
+Unknown keys are cached too (for a shorter time), so a client hammering with a bad key does not
+turn into a database query per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from analytics_pipeline.metadata.api_keys import hash_api_key
+from analytics_pipeline.metadata.store import MetadataStore
+from analytics_pipeline.ttl_cache import TTLCache
+
+_UNKNOWN = ""
+_UNKNOWN_TTL_S = 5.0
+
+
+class ApiKeyResolver:
+    def __init__(self, store: MetadataStore, ttl_s: float) -> None:
+        self._store = store
+        self._ttl_s = ttl_s
+        self._cache: TTLCache[str, str] = TTLCache()
+
+    async def project_for(self, authorization: str | None) -> str | None:
+        """The project of a ``Bearer <key>`` header, or None for a missing or unknown key."""
+        if not authorization:
+            return None
+        scheme, _, api_key = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not api_key.strip():
+            return None
+        key_hash = hash_api_key(api_key.strip())
+        cached = self._cache.get(key_hash)
+        if cached is not None:
+            return cached or None
+        project_id = await asyncio.to_thread(self._store.project_for_key_hash, key_hash)
+        self._cache.set(key_hash, project_id or _UNKNOWN, self._ttl_s if project_id else _UNKNOWN_TTL_S)
+        return project_id

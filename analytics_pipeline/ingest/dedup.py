@@ -1,0 +1,88 @@
+"""Ingest-side deduplication in two phases, so that a 409 is never a lie.
+
+1. claim: ``SET event:{project}:{eventId} pending NX GET`` with a short TTL. Whoever sets it
+   owns the event; a later request sees ``pending`` (in flight: retry soon) or ``accepted``.
+2. after Kafka acknowledged: ``SET ... accepted XX`` with the 24 h TTL (confirm); after Kafka
+   refused: delete (release), so the client's retry is accepted.
+
+A naive one-phase claim answers 409 to a client that retries while the first attempt is still
+waiting for Kafka; if that attempt then fails, the event is lost. Redis down means fail open:
+events are accepted unclaimed and the downstream consumers remove the rare duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
+
+PENDING = b"pending"
+ACCEPTED = b"accepted"
+
+
+class Claim(Enum):
+    NEW = "new"  # this request owns the event
+    ACCEPTED = "accepted"  # Kafka has it already: a duplicate
+    IN_FLIGHT = "in_flight"  # another request is writing it: retry shortly
+
+
+def dedup_key(project_id: str, event_id: str) -> str:
+    return f"event:{project_id}:{event_id}"
+
+
+class Deduplicator:
+    def __init__(self, redis: GuardedRedis, ttl_s: int, pending_ttl_s: int) -> None:
+        self._redis = redis
+        self._ttl_s = ttl_s
+        self._pending_ttl_s = pending_ttl_s
+
+    async def claim(self, project_id: str, event_ids: Sequence[str]) -> list[Claim] | None:
+        """One Claim per id, or None when Redis is unavailable (fail open)."""
+        if not event_ids:
+            return []
+
+        async def set_all(client: Any) -> list[Any]:
+            async with client.pipeline(transaction=False) as pipe:
+                for event_id in event_ids:
+                    pipe.set(
+                        dedup_key(project_id, event_id), PENDING, nx=True, get=True, ex=self._pending_ttl_s
+                    )
+                return await pipe.execute()
+
+        try:
+            previous = await self._redis.run(set_all)
+        except RedisUnavailable:
+            return None
+        return [
+            Claim.NEW if old is None else Claim.IN_FLIGHT if old == PENDING else Claim.ACCEPTED
+            for old in previous
+        ]
+
+    async def confirm(self, project_id: str, event_ids: Sequence[str]) -> bool:
+        """Mark acknowledged events as accepted for the full dedup window."""
+        if not event_ids:
+            return True
+
+        async def promote(client: Any) -> None:
+            async with client.pipeline(transaction=False) as pipe:
+                for event_id in event_ids:
+                    pipe.set(dedup_key(project_id, event_id), ACCEPTED, xx=True, ex=self._ttl_s)
+                await pipe.execute()
+
+        return await self._quietly(promote)
+
+    async def release(self, project_id: str, event_ids: Sequence[str]) -> bool:
+        """Forget claims of events Kafka did not take; False if Redis could not be told."""
+        if not event_ids:
+            return True
+        keys = [dedup_key(project_id, event_id) for event_id in event_ids]
+        return await self._quietly(lambda client: client.delete(*keys))
+
+    async def _quietly(self, operation: Any) -> bool:
+        try:
+            await self._redis.run(operation)
+        except RedisUnavailable:
+            return False
+        return True

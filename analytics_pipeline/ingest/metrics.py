@@ -1,0 +1,41 @@
+"""Prometheus metrics of one ingestion service instance (own registry, so tests can build many)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class IngestMetrics:
+    def __init__(self, breaker_state: Callable[[], float]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "analytics_http_requests",
+            "HTTP requests by route and status code.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "analytics_events",
+            "Events by project and outcome (accepted, duplicate, rejected, throttled, failed).",
+            ["project", "outcome"],
+            registry=self.registry,
+        )
+        self.dedup_skipped = Counter(
+            "analytics_dedup_skipped_events",
+            "Events accepted without a dedup check because Redis was unavailable (fail open).",
+            registry=self.registry,
+        )
+        self.produce_latency = Histogram(
+            "analytics_kafka_produce_latency_seconds",
+            "Time from handing a request's events to Kafka until acks=all for all of them.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.breaker = Gauge(
+            "analytics_redis_breaker_state",
+            "Redis circuit breaker: 0 closed, 1 half-open, 2 open.",
+            registry=self.registry,
+        )
+        self.breaker.set_function(breaker_state)

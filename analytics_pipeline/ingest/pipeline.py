@@ -1,0 +1,200 @@
+"""What happens to a request's events after authentication: validate, throttle, deduplicate,
+produce. One path for ``/v1/events`` and ``/v1/batch``, so both behave alike."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from analytics_pipeline.events.envelope import (
+    FieldError,
+    TimeWindow,
+    ValidEvent,
+    validate_event,
+)
+from analytics_pipeline.events.record import kafka_record
+from analytics_pipeline.ingest.dedup import Claim, Deduplicator
+from analytics_pipeline.ingest.metrics import IngestMetrics
+from analytics_pipeline.ingest.ratelimit import RateLimits
+from analytics_pipeline.ingest.schemas import SchemaRegistry
+from analytics_pipeline.ingest.topic_guard import TopicGuard
+from analytics_pipeline.kafka_io.producer import AckedProducer
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    event_id: str | None
+    errors: list[FieldError]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "eventId": self.event_id, "errors": [e.as_dict() for e in self.errors]}
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """An event the client should send again after ``retry_after_s``: throttled or in flight."""
+
+    index: int
+    event_id: str
+    retry_after_s: int
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "eventId": self.event_id,
+            "retryAfter": self.retry_after_s,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class IngestOutcome:
+    accepted: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    retry: list[RetryLater] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # Kafka did not acknowledge: answer 503
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
+        if self.retry:
+            body["retry"] = [r.as_dict() for r in self.retry]
+        return body
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        *,
+        producer: AckedProducer,
+        dedup: Deduplicator,
+        schemas: SchemaRegistry,
+        limits: RateLimits,
+        topics: TopicGuard,
+        metrics: IngestMetrics,
+        window: TimeWindow,
+    ) -> None:
+        self._producer = producer
+        self._dedup = dedup
+        self._schemas = schemas
+        self._limits = limits
+        self._topics = topics
+        self._metrics = metrics
+        self._window = window
+
+    async def ingest(
+        self, project_id: str, raw_events: list[Any], received_at: datetime, batch_sent_at: datetime | None
+    ) -> IngestOutcome:
+        outcome = IngestOutcome()
+        valid = await self._validate(project_id, raw_events, received_at, batch_sent_at, outcome)
+        valid = await self._throttle(project_id, valid, outcome)
+        claimed = await self._claim(project_id, valid, outcome)
+        if claimed:
+            await self._produce(project_id, claimed, received_at, outcome)
+        self._count(project_id, outcome)
+        return outcome
+
+    async def _validate(
+        self,
+        project_id: str,
+        raw_events: list[Any],
+        received_at: datetime,
+        batch_sent_at: datetime | None,
+        outcome: IngestOutcome,
+    ) -> list[tuple[int, ValidEvent]]:
+        valid = []
+        for index, raw in enumerate(raw_events):
+            event, errors = validate_event(
+                raw, received_at=received_at, window=self._window, batch_sent_at=batch_sent_at
+            )
+            if event is not None:
+                schema = await self._schemas.current(project_id, event.event.eventType)
+                errors = schema.errors_for(event.event.properties) if schema else []
+            if event is None or errors:
+                event_id = raw.get("eventId") if isinstance(raw, dict) else None
+                outcome.rejected.append(
+                    Rejection(index, event_id if isinstance(event_id, str) else None, errors)
+                )
+                continue
+            valid.append((index, event))
+        return valid
+
+    async def _throttle(
+        self, project_id: str, valid: list[tuple[int, ValidEvent]], outcome: IngestOutcome
+    ) -> list[tuple[int, ValidEvent]]:
+        throttled = await self._limits.throttled_events(
+            project_id, [v.event.eventType for _, v in valid], [v.event.userId for _, v in valid]
+        )
+        if not throttled:
+            return valid
+        kept = []
+        for position, (index, event) in enumerate(valid):
+            if position in throttled:
+                outcome.retry.append(RetryLater(index, event.event.eventId, throttled[position], "throttled"))
+            else:
+                kept.append((index, event))
+        return kept
+
+    async def _claim(
+        self, project_id: str, valid: list[tuple[int, ValidEvent]], outcome: IngestOutcome
+    ) -> list[ValidEvent]:
+        unique = []
+        seen: set[str] = set()
+        for index, event in valid:  # a repeat within one request is a duplicate of its first
+            if event.event.eventId in seen:
+                outcome.duplicates.append(event.event.eventId)
+            else:
+                seen.add(event.event.eventId)
+                unique.append((index, event))
+        claims = await self._dedup.claim(project_id, [v.event.eventId for _, v in unique])
+        if claims is None:  # Redis away: fail open, downstream consumers deduplicate
+            self._metrics.dedup_skipped.inc(len(unique))
+            return [v for _, v in unique]
+        claimed = []
+        for (index, event), claim in zip(unique, claims, strict=True):
+            if claim is Claim.NEW:
+                claimed.append(event)
+            elif claim is Claim.ACCEPTED:
+                outcome.duplicates.append(event.event.eventId)
+            else:
+                outcome.retry.append(RetryLater(index, event.event.eventId, 1, "in_flight"))
+        return claimed
+
+    async def _produce(
+        self, project_id: str, events: list[ValidEvent], received_at: datetime, outcome: IngestOutcome
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            await self._topics.ensure(project_id)
+        except Exception as exc:  # noqa: BLE001 - Kafka away: every event fails alike
+            errors: list[BaseException | None] = [exc] * len(events)
+        else:
+            errors = await self._producer.send_all([kafka_record(e, project_id, received_at) for e in events])
+        self._metrics.produce_latency.observe(time.perf_counter() - started)
+        failed = []
+        for event, error in zip(events, errors, strict=True):
+            (outcome.accepted if error is None else failed).append(event.event.eventId)
+        await self._dedup.confirm(project_id, outcome.accepted)
+        if failed:
+            # Forget the claims so that the client's retry is accepted, not answered 409.
+            await self._dedup.release(project_id, failed)
+            outcome.failed = failed
+
+    def _count(self, project_id: str, outcome: IngestOutcome) -> None:
+        for name, count in (
+            ("accepted", len(outcome.accepted)),
+            ("duplicate", len(outcome.duplicates)),
+            ("rejected", len(outcome.rejected)),
+            ("retry", len(outcome.retry)),
+            ("failed", len(outcome.failed)),
+        ):
+            if count:
+                self._metrics.events.labels(project=project_id, outcome=name).inc(count)

@@ -1,0 +1,66 @@
+"""The collaborators of one ingestion process, built once at start-up and closed at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import timedelta
+
+from analytics_pipeline.events.envelope import TimeWindow
+from analytics_pipeline.ingest.auth import ApiKeyResolver
+from analytics_pipeline.ingest.dedup import Deduplicator
+from analytics_pipeline.ingest.http_errors import ApiError
+from analytics_pipeline.ingest.metrics import IngestMetrics
+from analytics_pipeline.ingest.pipeline import IngestPipeline
+from analytics_pipeline.ingest.ratelimit import RateLimits
+from analytics_pipeline.ingest.schemas import SchemaRegistry
+from analytics_pipeline.ingest.topic_guard import TopicGuard
+from analytics_pipeline.kafka_io.producer import AckedProducer, build_kafka_producer
+from analytics_pipeline.metadata.store import MetadataStore
+from analytics_pipeline.redis_guard import GuardedRedis
+from analytics_pipeline.settings import Settings
+
+
+class IngestService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = MetadataStore(settings.metadata_database_url)
+        self.redis = GuardedRedis.from_settings(settings)
+        self.producer = AckedProducer(build_kafka_producer(settings), settings.kafka_produce_timeout_s)
+        self.metrics = IngestMetrics(lambda: float(self.redis.breaker.state))
+        self.auth = ApiKeyResolver(self.store, settings.api_key_cache_ttl_s)
+        self.limits = RateLimits(settings, self.redis)
+        # A claim outlives the longest request (topic check + produce), then frees itself.
+        pending_ttl_s = math.ceil(2 * settings.kafka_produce_timeout_s) + 5
+        self.pipeline = IngestPipeline(
+            producer=self.producer,
+            dedup=Deduplicator(self.redis, settings.dedup_ttl_s, pending_ttl_s),
+            schemas=SchemaRegistry(self.store, self.redis, settings),
+            limits=self.limits,
+            topics=TopicGuard(settings),
+            metrics=self.metrics,
+            window=TimeWindow(
+                max_future=timedelta(seconds=settings.max_future_skew_s),
+                max_age=timedelta(seconds=settings.max_event_age_s),
+            ),
+        )
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.producer.close)
+        await self.redis.close()
+        self.store.close()
+
+    async def authenticate(self, scheme: str | None, api_key: str | None) -> str:
+        """The project the key belongs to; 401 otherwise."""
+        header = f"{scheme} {api_key}" if scheme and api_key else None
+        project_id = await self.auth.project_for(header)
+        if project_id is None:
+            message = "unknown API key" if header else "missing API key: send Authorization: Bearer <key>"
+            raise ApiError(401, "unauthorized", message)
+        return project_id
+
+    async def check_project_rate(self, project_id: str, cost: int) -> None:
+        retry_after = await self.limits.project_retry_after(project_id, cost)
+        if retry_after is not None:
+            message = f"project {project_id} is over its rate limit"
+            raise ApiError(429, "rate_limited", message, retry_after_s=retry_after)

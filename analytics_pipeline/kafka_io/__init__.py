@@ -1,0 +1,1 @@
+"""Kafka: topic layout, administration and the acknowledged producer."""

@@ -1,0 +1,94 @@
+"""Topic creation and offset inspection over kafka-python's admin and consumer clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from analytics_pipeline.kafka_io.topics import TopicSpec
+
+# Pinning the protocol version lets clients be built while no broker answers (kafka-python 3
+# otherwise blocks up to 30 s to probe it); every Kafka 4.x broker speaks it.
+KAFKA_API_VERSION = (4, 0)
+
+
+@dataclass(frozen=True)
+class PartitionOffsets:
+    partition: int
+    earliest: int
+    latest: int
+
+    @property
+    def messages(self) -> int:
+        return self.latest - self.earliest
+
+
+@contextmanager
+def admin_client(bootstrap_servers: str, timeout_s: float = 10.0) -> Iterator[KafkaAdminClient]:
+    client = KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        request_timeout_ms=int(timeout_s * 1000),
+        bootstrap_timeout_ms=int(timeout_s * 1000),
+        client_id="analytics-admin",
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], timeout_s: float = 10.0) -> list[str]:
+    """Create the topics that do not exist yet; returns the names it created."""
+    created = []
+    with admin_client(bootstrap_servers, timeout_s) as admin:
+        existing = set(admin.list_topics())
+        for spec in specs:
+            if spec.name in existing:
+                continue
+            try:
+                admin.create_topics(
+                    [
+                        NewTopic(
+                            spec.name,
+                            num_partitions=spec.partitions,
+                            replication_factor=spec.replication_factor,
+                            topic_configs=spec.configs,
+                        )
+                    ]
+                )
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass
+    return created
+
+
+def describe_topic_configs(bootstrap_servers: str, topic: str) -> dict[str, str]:
+    """The topic's non-default configuration, as the broker reports it."""
+    with admin_client(bootstrap_servers) as admin:
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    return {name: entry["value"] for name, entry in described["topic"][topic].items()}
+
+
+def topic_offsets(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -> list[PartitionOffsets]:
+    """Earliest and latest offset of every partition of the topic."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        request_timeout_ms=int(timeout_s * 1000),
+        client_id="analytics-offsets",
+        enable_auto_commit=False,
+    )
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            return []
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        earliest = consumer.beginning_offsets(tps)
+        latest = consumer.end_offsets(tps)
+        return [PartitionOffsets(tp.partition, earliest[tp], latest[tp]) for tp in tps]
+    finally:
+        consumer.close()

@@ -1,0 +1,55 @@
+"""Topic names and their settings, as the design fixes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics_pipeline.settings import Settings
+
+DAY_MS = 24 * 3600 * 1000
+
+
+def raw_topic(project_id: str) -> str:
+    return f"events.{project_id}"
+
+
+def processed_topic(project_id: str) -> str:
+    return f"events.processed.{project_id}"
+
+
+def dead_letter_topic(project_id: str) -> str:
+    return f"events.dlq.{project_id}"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: dict[str, str]
+
+
+def project_topics(project_id: str, settings: Settings) -> list[TopicSpec]:
+    """The three topics every project owns: raw (7 d), processed (30 d), dead letters (30 d)."""
+    partitions = settings.kafka_topic_partitions or 1
+    replication = settings.kafka_replication_factor or 1
+    common = {
+        "compression.type": "snappy",
+        "min.insync.replicas": str(settings.kafka_min_insync_replicas),
+        "cleanup.policy": "delete",
+    }
+    return [
+        TopicSpec(
+            raw_topic(project_id), partitions, replication, {**common, "retention.ms": str(7 * DAY_MS)}
+        ),
+        TopicSpec(
+            processed_topic(project_id), partitions, replication, {**common, "retention.ms": str(30 * DAY_MS)}
+        ),
+        # Poison events are few; a handful of partitions is plenty at any scale.
+        TopicSpec(
+            dead_letter_topic(project_id),
+            min(partitions, 3),
+            replication,
+            {**common, "retention.ms": str(30 * DAY_MS)},
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""The metadata store: projects, API key hashes and versioned event schemas."""

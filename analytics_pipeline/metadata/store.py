@@ -1,0 +1,200 @@
+"""Durable metadata: SQLite by default (nothing to start), PostgreSQL by configuration."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from analytics_pipeline.metadata.api_keys import (
+    display_prefix,
+    hash_api_key,
+    mint_api_key,
+)
+from analytics_pipeline.metadata.tables import (
+    api_keys,
+    event_schemas,
+    metadata,
+    projects,
+)
+
+PROJECT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+
+
+class MetadataError(Exception):
+    """A request the metadata store refuses; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Project:
+    project_id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredSchema:
+    project_id: str
+    event_type: str
+    version: int
+    json_schema: dict[str, Any]
+
+
+def project_id_from_name(name: str) -> str:
+    """Lower-case, dash-separated id that is also safe inside a Kafka topic name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")[:48].rstrip("-")
+    if not PROJECT_ID_PATTERN.match(slug):
+        raise MetadataError(f"cannot derive a project id from {name!r}: use letters, digits and dashes")
+    return slug
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # WAL lets the ingestion service read while the CLI writes.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class MetadataStore:
+    """Projects, API key hashes and schema versions behind one SQLAlchemy engine."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = _create_engine(url)
+        metadata.create_all(self._engine)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- projects ---
+    def create_project(self, name: str, project_id: str | None = None) -> Project:
+        project_id = project_id or project_id_from_name(name)
+        if not PROJECT_ID_PATTERN.match(project_id):
+            raise MetadataError(f"invalid project id {project_id!r}: want {PROJECT_ID_PATTERN.pattern}")
+        project = Project(project_id=project_id, name=name, created_at=_now())
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(projects).values(**project.__dict__))
+        except IntegrityError as exc:
+            raise MetadataError(f"project {project_id!r} already exists") from exc
+        return project
+
+    def get_project(self, project_id: str) -> Project | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(projects).where(projects.c.project_id == project_id)).first()
+        return Project(**row._mapping) if row else None
+
+    def list_projects(self) -> list[Project]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(projects).order_by(projects.c.project_id)).all()
+        return [Project(**row._mapping) for row in rows]
+
+    def require_project(self, project_id: str) -> Project:
+        project = self.get_project(project_id)
+        if project is None:
+            raise MetadataError(f"no project {project_id!r}: create it with `analytics project create`")
+        return project
+
+    # --- API keys ---
+    def create_api_key(self, project_id: str, label: str = "") -> str:
+        """Mint a key for the project and store its hash; the plaintext is returned once."""
+        self.require_project(project_id)
+        api_key = mint_api_key()
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(api_keys).values(
+                    key_hash=hash_api_key(api_key),
+                    key_prefix=display_prefix(api_key),
+                    project_id=project_id,
+                    label=label,
+                    created_at=_now(),
+                )
+            )
+        return api_key
+
+    def project_for_key_hash(self, key_hash: str) -> str | None:
+        query = select(api_keys.c.project_id).where(
+            api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
+        )
+        with self._engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def revoke_api_key(self, key_prefix: str) -> int:
+        """Revoke every live key starting with the prefix; returns how many."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(api_keys)
+                .where(api_keys.c.key_prefix == key_prefix, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=_now())
+            )
+        return result.rowcount
+
+    # --- schemas ---
+    def register_schema(self, project_id: str, event_type: str, json_schema: dict[str, Any]) -> int:
+        """Store the schema as the next version for the event type; returns that version."""
+        self.require_project(project_id)
+        for _attempt in range(5):  # two writers racing for one version number: retry
+            try:
+                with self._engine.begin() as conn:
+                    latest = conn.execute(
+                        select(func.max(event_schemas.c.version)).where(
+                            event_schemas.c.project_id == project_id,
+                            event_schemas.c.event_type == event_type,
+                        )
+                    ).scalar_one()
+                    version = (latest or 0) + 1
+                    conn.execute(
+                        insert(event_schemas).values(
+                            project_id=project_id,
+                            event_type=event_type,
+                            version=version,
+                            json_schema=json.dumps(json_schema, sort_keys=True),
+                            created_at=_now(),
+                        )
+                    )
+                return version
+            except IntegrityError:
+                continue
+        raise MetadataError(f"could not allocate a schema version for {project_id}/{event_type}")
+
+    def latest_schema(self, project_id: str, event_type: str) -> StoredSchema | None:
+        query = (
+            select(event_schemas)
+            .where(
+                event_schemas.c.project_id == project_id,
+                event_schemas.c.event_type == event_type,
+            )
+            .order_by(event_schemas.c.version.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return StoredSchema(
+            project_id=row.project_id,
+            event_type=row.event_type,
+            version=row.version,
+            json_schema=json.loads(row.json_schema),
+        )

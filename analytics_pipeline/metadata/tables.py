@@ -1,0 +1,50 @@
+"""Table definitions of the metadata store, portable between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Only a SHA-256 digest of each key is stored. Keys carry 256 bits of entropy, so a fast hash is
+# safe here (as for GitHub tokens) and keeps the per-request lookup cheap; the prefix lets an
+# operator tell keys apart without the secret.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("key_prefix", String(16), nullable=False),
+    Column("project_id", String(64), ForeignKey("projects.project_id"), nullable=False, index=True),
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+event_schemas = Table(
+    "event_schemas",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.project_id"), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("json_schema", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("project_id", "event_type", "version", name="uq_schema_version"),
+)

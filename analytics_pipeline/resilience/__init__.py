@@ -1,0 +1,1 @@
+"""Protection against slow or dead dependencies."""

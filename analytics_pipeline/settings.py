@@ -1,0 +1,131 @@
+"""All configuration in one place: environment variables prefixed ``ANALYTICS_``.
+
+Nothing reads the environment at import time; call :func:`get_settings` (cached) or build a
+``Settings(...)`` explicitly, as the tests do.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Topic layout per profile: a laptop wants few partitions and no replication; production wants
+# the design's 100 partitions, three replicas and acknowledgement from two of them.
+_PROFILE_TOPIC_DEFAULTS: dict[str, dict[str, int]] = {
+    "local": {"partitions": 3, "replication_factor": 1, "min_insync_replicas": 1},
+    "production": {"partitions": 100, "replication_factor": 3, "min_insync_replicas": 2},
+}
+
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline; the field name upper-cased after ``ANALYTICS_`` is its variable."""
+
+    model_config = SettingsConfigDict(env_prefix="ANALYTICS_", extra="ignore")
+
+    profile: Literal["local", "production"] = "local"
+    home: Path = Field(Path(".local"), description="State of locally managed services: data, logs, pids.")
+    jars_dir: Path | None = Field(None, description="JVM jars fetched by Maven; default: {home}/jars.")
+
+    # --- Kafka ---
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_controller_port: int = Field(9093, description="KRaft controller port of the local broker.")
+    kafka_topic_partitions: int | None = Field(
+        None, ge=1, description="Default: 3 (local), 100 (production)."
+    )
+    kafka_replication_factor: int | None = Field(
+        None, ge=1, description="Default: 1 (local), 3 (production)."
+    )
+    kafka_min_insync_replicas: int | None = Field(
+        None, ge=1, description="Default: 1 (local), 2 (production)."
+    )
+    kafka_produce_timeout_s: float = Field(5.0, gt=0, description="Longest wait for acks=all before a 503.")
+    kafka_broker_heap: str = Field("768m", description="-Xmx of the local broker JVM.")
+    java_home: Path | None = Field(
+        None, description="JDK for the local broker (Java 17+); default: java on PATH."
+    )
+
+    # --- Redis ---
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_maxmemory: str = Field("2gb", description="maxmemory of the local Redis (allkeys-lru beyond it).")
+    redis_timeout_s: float = Field(1.0, gt=0, description="Socket timeout of every Redis call.")
+
+    # --- circuit breaker around Redis (design: 50 % failures in 1 min, 1 s timeout, 30 s half-open) ---
+    breaker_failure_ratio: float = Field(0.5, gt=0, le=1)
+    breaker_window_s: float = Field(60.0, gt=0)
+    breaker_min_calls: int = Field(5, ge=1, description="Calls in the window before the ratio is judged.")
+    breaker_reset_timeout_s: float = Field(30.0, gt=0)
+
+    # --- metadata store (projects, API key hashes, schemas) ---
+    metadata_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite at {home}/metadata.db."
+    )
+
+    # --- ingestion service ---
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = 8000
+    dedup_ttl_s: int = Field(86_400, ge=1, description="How long an accepted eventId blocks its duplicates.")
+    max_future_skew_s: int = Field(
+        3_600, ge=0, description="Latest accepted timestamp, ahead of receive time."
+    )
+    max_event_age_s: int = Field(
+        30 * 86_400, ge=0, description="Oldest accepted timestamp, behind receive time."
+    )
+    max_event_bytes: int = Field(32 * 1024, ge=1)
+    max_batch_bytes: int = Field(500 * 1024, ge=1)
+    max_batch_events: int = Field(2_500, ge=1)
+    rate_limit_project: str = Field("2000/second", description="`limits` notation, per project.")
+    rate_limit_event_type: str | None = Field(None, description="Optional limit per project and eventType.")
+    rate_limit_user: str | None = Field(None, description="Optional limit per project and userId.")
+    schema_cache_ttl_s: int = Field(86_400, description="Redis TTL of a cached schema (design: 24 h).")
+    schema_miss_ttl_s: int = Field(3_600, description="Redis TTL of a cached 'no schema' (design: 1 h).")
+    schema_local_ttl_s: float = Field(
+        5.0, description="In-process cache; a new schema version applies within it."
+    )
+    api_key_cache_ttl_s: float = Field(30.0, description="In-process cache of key hash -> project.")
+
+    # --- SDK / load generator ---
+    api_url: str = Field("http://127.0.0.1:8000", description="Where the SDK and `analytics generate` send.")
+    api_key: SecretStr | None = Field(None, description="API key used by `analytics generate`.")
+
+    @model_validator(mode="after")
+    def _apply_profile_defaults(self) -> Settings:
+        defaults = _PROFILE_TOPIC_DEFAULTS[self.profile]
+        if self.kafka_topic_partitions is None:
+            self.kafka_topic_partitions = defaults["partitions"]
+        if self.kafka_replication_factor is None:
+            self.kafka_replication_factor = defaults["replication_factor"]
+        if self.kafka_min_insync_replicas is None:
+            self.kafka_min_insync_replicas = defaults["min_insync_replicas"]
+        return self
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as ANALYTICS_* variables, for child processes that must share them."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, Path):
+                value = value.resolve()
+            env[f"ANALYTICS_{name.upper()}"] = str(value)
+        return env
+
+    @property
+    def jar_root(self) -> Path:
+        return (self.jars_dir or self.home / "jars").resolve()
+
+    @property
+    def metadata_database_url(self) -> str:
+        return self.metadata_url or f"sqlite:///{self.home.resolve() / 'metadata.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,27 @@
+"""The local stack as a whole: Redis, Kafka and the ingestion API, in dependency order."""
+
+from __future__ import annotations
+
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack.ingest_server import IngestServer
+from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from analytics_pipeline.stack.redis_server import RedisServer
+from analytics_pipeline.stack.services import ServiceStatus, StackService
+
+
+def stack_services(settings: Settings) -> list[StackService]:
+    return [RedisServer(settings), KafkaBroker(settings), IngestServer(settings)]
+
+
+def up(settings: Settings) -> list[ServiceStatus]:
+    """Start whatever is not running, wait until all are healthy; idempotent."""
+    return [service.ensure_running() for service in stack_services(settings)]
+
+
+def down(settings: Settings) -> list[tuple[str, bool]]:
+    """Stop, in reverse order, only what our pid files say we started."""
+    return [(service.name, service.stop()) for service in reversed(stack_services(settings))]
+
+
+def status(settings: Settings) -> list[ServiceStatus]:
+    return [service.status() for service in stack_services(settings)]

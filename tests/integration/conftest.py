@@ -1,0 +1,98 @@
+"""Session fixtures: one real Kafka broker, one Redis and one ingestion API for the whole run;
+a fresh project (own topics, own keys, own dedup namespace) for every test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from analytics_pipeline.metadata.store import MetadataStore
+from analytics_pipeline.provisioning import provision_project
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack.ingest_server import IngestServer
+from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from analytics_pipeline.stack.redis_server import RedisServer
+from tests.support.stack import isolated_settings
+
+
+
+@dataclass(frozen=True)
+class ProjectUnderTest:
+    project_id: str
+    api_key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@pytest.fixture(scope="session")
+def stack_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture(scope="session")
+def stack_settings(stack_home: Path) -> Settings:
+    return isolated_settings(stack_home)
+
+
+@pytest.fixture(scope="session")
+def redis_server(stack_settings: Settings) -> Iterator[RedisServer]:
+    server = RedisServer(stack_settings)
+    server.ensure_running()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(stack_settings: Settings) -> Iterator[KafkaBroker]:
+    broker = KafkaBroker(stack_settings)
+    broker.ensure_running()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def ingest_server(
+    stack_settings: Settings, redis_server: RedisServer, kafka_broker: KafkaBroker
+) -> Iterator[IngestServer]:
+    server = IngestServer(stack_settings)
+    server.ensure_running()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def metadata_store(stack_settings: Settings) -> Iterator[MetadataStore]:
+    store = MetadataStore(stack_settings.metadata_database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def make_project(stack_settings: Settings, metadata_store: MetadataStore, kafka_broker: KafkaBroker):
+    """Factory: a new project with its topics and a key, named after the test."""
+
+    def make(prefix: str = "t") -> ProjectUnderTest:
+        project_id = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        created = provision_project(stack_settings, metadata_store, project_id, project_id)
+        assert created.topics_error is None, created.topics_error
+        return ProjectUnderTest(created.project_id, created.api_key)
+
+    return make
+
+
+@pytest.fixture
+def project(make_project) -> ProjectUnderTest:
+    return make_project()
+
+
+@pytest.fixture
+def api(ingest_server: IngestServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=ingest_server.url, timeout=30.0) as client:
+        yield client

@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(32 * 1024, ge=1)
     max_batch_bytes: int = Field(500 * 1024, ge=1)
     max_batch_events: int = Field(2_500, ge=1)
-    rate_limit_project: str = Field("2000/second", description="`limits` notation, per project.")
+    rate_limit_project: str = Field("10000/second", description="`limits` notation, per project.")
     rate_limit_event_type: str | None = Field(None, description="Optional limit per project and eventType.")
     rate_limit_user: str | None = Field(None, description="Optional limit per project and userId.")
     schema_cache_ttl_s: int = Field(86_400, description="Redis TTL of a cached schema (design: 24 h).")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from analytics_pipeline.cli import project_cmd, schema_cmd, serve_cmd, stack_cmd, topics_cmd
+from analytics_pipeline.cli import (
+    demo_cmd,
+    generate_cmd,
+    project_cmd,
+    schema_cmd,
+    serve_cmd,
+    stack_cmd,
+    topics_cmd,
+)
 
 app = typer.Typer(
     help="Self-hosted product-analytics pipeline: stack, projects, keys, schemas, load.",
@@ -17,6 +25,8 @@ app.add_typer(project_cmd.key_app, name="key")
 app.add_typer(schema_cmd.app, name="schema")
 app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(serve_cmd.app, name="serve")
+app.command("generate")(generate_cmd.generate)
+app.command("demo")(demo_cmd.demo)
 
 if __name__ == "__main__":
     app()

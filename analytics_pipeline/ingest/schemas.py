@@ -47,11 +47,19 @@ class CompiledSchema:
     validator: Validator
 
     def errors_for(self, properties: dict[str, Any]) -> list[FieldError]:
-        found = sorted(self.validator.iter_errors(properties), key=lambda e: list(e.absolute_path))
-        return [
-            FieldError(".".join(["properties", *map(str, error.absolute_path)]), error.message)
-            for error in found
-        ]
+        """One error per offending field, named by its path (``properties.amount``)."""
+        errors: dict[tuple[str, str], None] = {}  # ordered and without repeats
+        for error in sorted(
+            self.validator.iter_errors(properties), key=lambda e: list(map(str, e.absolute_path))
+        ):
+            path = ["properties", *map(str, error.absolute_path)]
+            if error.validator == "required" and isinstance(error.instance, dict):
+                for name in error.validator_value:  # name the missing field itself
+                    if name not in error.instance:
+                        errors[(".".join([*path, name]), "is required")] = None
+            else:
+                errors[(".".join(path), error.message)] = None
+        return [FieldError(field, message) for field, message in errors]
 
 
 async def publish_schema(redis: GuardedRedis, stored: StoredSchema, settings: Settings) -> None:

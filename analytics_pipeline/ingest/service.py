@@ -15,7 +15,7 @@ from analytics_pipeline.ingest.pipeline import IngestPipeline
 from analytics_pipeline.ingest.ratelimit import RateLimits
 from analytics_pipeline.ingest.schemas import SchemaRegistry
 from analytics_pipeline.ingest.topic_guard import TopicGuard
-from analytics_pipeline.kafka_io.producer import AckedProducer, build_kafka_producer
+from analytics_pipeline.kafka_io.producer import AckedProducer
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.redis_guard import GuardedRedis
 from analytics_pipeline.settings import Settings
@@ -26,7 +26,7 @@ class IngestService:
         self.settings = settings
         self.store = MetadataStore(settings.metadata_database_url)
         self.redis = GuardedRedis.from_settings(settings)
-        self.producer = AckedProducer(build_kafka_producer(settings), settings.kafka_produce_timeout_s)
+        self.producer = AckedProducer.from_settings(settings)
         self.metrics = IngestMetrics(lambda: float(self.redis.breaker.state))
         self.auth = ApiKeyResolver(self.store, settings.api_key_cache_ttl_s)
         self.limits = RateLimits(settings, self.redis)

@@ -42,6 +42,15 @@ def admin_client(bootstrap_servers: str, timeout_s: float = 10.0) -> Iterator[Ka
         client.close()
 
 
+def broker_answers(bootstrap_servers: str, timeout_s: float = 2.0) -> bool:
+    """True if a broker answers a DescribeCluster request within the timeout."""
+    try:
+        with admin_client(bootstrap_servers, timeout_s=timeout_s) as admin:
+            return bool(admin.describe_cluster().get("brokers"))
+    except Exception:  # noqa: BLE001 - anything short of an answer means no
+        return False
+
+
 def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], timeout_s: float = 10.0) -> list[str]:
     """Create the topics that do not exist yet; returns the names it created."""
     created = []

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kafka import KafkaProducer
 
-from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION
+from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION, broker_answers
 from analytics_pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_PROBE_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,7 @@ class ProduceFailed(Exception):
 
 
 def build_kafka_producer(settings: Settings) -> KafkaProducer:
-    """acks=all with idempotence: an acknowledged record survives a broker crash exactly once.
+    """acks=all with idempotence: an acknowledged record survives a broker crash, once.
 
     The delivery timeout equals the HTTP wait, so a record the service answered 503 for is
     dropped by the producer instead of landing minutes later behind the client's retry.
@@ -53,11 +59,35 @@ class AckedProducer:
 
     ``send`` can block (metadata fetch, full buffer), so it runs in a worker thread; the
     acknowledgement arrives on the producer's I/O thread and is handed to the event loop.
+
+    Self-healing: kafka-python 3.0.12's idempotent producer can stay wedged after a broker crash
+    (batches expire, the producer-id reset never completes, nothing is sent again although the
+    broker is back). After a failed produce a background thread checks whether a broker answers
+    (at most once a second); if one does, the producer is replaced by a fresh one. Requests never
+    wait for that check.
     """
 
-    def __init__(self, producer: KafkaProducer, timeout_s: float) -> None:
-        self._producer = producer
+    def __init__(
+        self,
+        factory: Callable[[], KafkaProducer],
+        timeout_s: float,
+        broker_reachable: Callable[[], bool],
+    ) -> None:
+        self._factory = factory
+        self._producer = factory()
         self._timeout_s = timeout_s
+        self._broker_reachable = broker_reachable
+        self._last_probe = 0.0
+        self._probing = threading.Lock()
+        self.replacements = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AckedProducer:
+        return cls(
+            lambda: build_kafka_producer(settings),
+            settings.kafka_produce_timeout_s,
+            lambda: broker_answers(settings.kafka_bootstrap_servers, timeout_s=1.0),
+        )
 
     async def send_all(self, records: Sequence[OutgoingRecord]) -> list[BaseException | None]:
         """Produce every record; per record ``None`` once acknowledged, else the error."""
@@ -74,7 +104,30 @@ class AckedProducer:
                 outcomes.append(ProduceFailed(f"no acknowledgement within {self._timeout_s:g} s"))
             else:
                 outcomes.append(waiter.exception())
+        if any(outcome is not None for outcome in outcomes):
+            self._start_probe()
         return outcomes
+
+    def _start_probe(self) -> None:
+        if time.monotonic() - self._last_probe < _PROBE_INTERVAL_S or not self._probing.acquire(
+            blocking=False
+        ):
+            return
+        self._last_probe = time.monotonic()
+        threading.Thread(
+            target=self._replace_if_broker_answers, name="kafka-producer-probe", daemon=True
+        ).start()
+
+    def _replace_if_broker_answers(self) -> None:
+        try:
+            if not self._broker_reachable():
+                return  # Kafka is away: nothing to heal yet; the next failure probes again
+            wedged, self._producer = self._producer, self._factory()
+            self.replacements += 1
+        finally:
+            self._probing.release()
+        log.warning("a produce failed while Kafka answers: replaced the producer with a fresh one")
+        _close_quietly(wedged)
 
     def _enqueue(
         self,
@@ -82,6 +135,7 @@ class AckedProducer:
         records: Sequence[OutgoingRecord],
         waiters: list[asyncio.Future[None]],
     ) -> None:
+        producer = self._producer
         deadline = time.monotonic() + self._timeout_s
         failure: BaseException | None = None
         for record, waiter in zip(records, waiters, strict=True):
@@ -91,7 +145,7 @@ class AckedProducer:
                 loop.call_soon_threadsafe(_settle, waiter, failure)
                 continue
             try:
-                future = self._producer.send(record.topic, key=record.key, value=record.value)
+                future = producer.send(record.topic, key=record.key, value=record.value)
             except Exception as exc:  # noqa: BLE001 - every send error is a failed produce
                 failure = exc
                 loop.call_soon_threadsafe(_settle, waiter, exc)
@@ -100,7 +154,15 @@ class AckedProducer:
             future.add_errback(lambda exc, w=waiter: loop.call_soon_threadsafe(_settle, w, exc))
 
     def close(self, timeout_s: float = 10.0) -> None:
-        self._producer.close(timeout=timeout_s)
+        _close_quietly(self._producer, timeout_s)
+
+
+def _close_quietly(producer: KafkaProducer, timeout_s: float = 0.0) -> None:
+    """Close, giving queued records ``timeout_s`` to go out; what remains was already failed."""
+    try:
+        producer.close(timeout=timeout_s)
+    except Exception as exc:  # noqa: BLE001 - a producer being discarded may not flush
+        log.warning("closing a Kafka producer: %s", exc)
 
 
 def _settle(waiter: asyncio.Future[None], error: BaseException | None) -> None:

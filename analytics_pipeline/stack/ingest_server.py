@@ -18,12 +18,12 @@ class IngestServer(StackService):
     name = "ingest-api"
     start_timeout_s = 30.0
 
-    def __init__(self, settings: Settings, process_name: str = "ingest-api") -> None:
+    def __init__(self, settings: Settings) -> None:
         home = settings.home.resolve()
         super().__init__(
             settings.ingest_host,
             settings.ingest_port,
-            ManagedProcess(process_name, home / "run", home / "logs"),
+            ManagedProcess(f"ingest-api-{settings.ingest_port}", home / "run", home / "logs"),
         )
         self.settings = settings
 

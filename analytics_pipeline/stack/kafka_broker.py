@@ -9,7 +9,7 @@ import subprocess
 import uuid
 from string import Template
 
-from analytics_pipeline.kafka_io.admin import admin_client
+from analytics_pipeline.kafka_io.admin import broker_answers
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.jars import ensure_jars
 from analytics_pipeline.stack.process import ManagedProcess
@@ -35,20 +35,14 @@ class KafkaBroker(StackService):
     def __init__(self, settings: Settings) -> None:
         host, port = split_host_port(settings.kafka_bootstrap_servers.split(",")[0], 9092)
         home = settings.home.resolve()
-        super().__init__(host, port, ManagedProcess("kafka", home / "run", home / "logs"))
+        super().__init__(host, port, ManagedProcess(f"kafka-{port}", home / "run", home / "logs"))
         self.settings = settings
         self.state_dir = home / "kafka" / f"{port}"
         self.config_file = self.state_dir / "server.properties"
         self.data_dir = self.state_dir / "data"
 
     def healthy(self) -> bool:
-        if not port_open(self.host, self.port):
-            return False
-        try:
-            with admin_client(self.address, timeout_s=3.0) as admin:
-                return bool(admin.describe_cluster().get("brokers"))
-        except Exception:  # noqa: BLE001 - anything short of an answer is "not healthy"
-            return False
+        return port_open(self.host, self.port) and broker_answers(self.address, timeout_s=3.0)
 
     def spawn(self) -> None:
         classpath = str(ensure_jars(self.settings.jar_root, "kafka-broker") / "*")
@@ -92,10 +86,8 @@ class KafkaBroker(StackService):
             classpath,
             STORAGE_TOOL,
             "format",
-            "-t",
-            cluster_id,
-            "-c",
-            str(self.config_file),
+            f"--cluster-id={cluster_id}",  # "=": a base64 id may start with "-"
+            f"--config={self.config_file}",
         ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:

@@ -19,7 +19,7 @@ class RedisServer(StackService):
     def __init__(self, settings: Settings) -> None:
         host, port = split_host_port(settings.redis_url, 6379)
         home = settings.home.resolve()
-        super().__init__(host, port, ManagedProcess("redis", home / "run", home / "logs"))
+        super().__init__(host, port, ManagedProcess(f"redis-{port}", home / "run", home / "logs"))
         self.settings = settings
         self.state_dir = home / "redis" / f"{port}"
         self.config_file = self.state_dir / "redis.conf"

@@ -17,8 +17,7 @@ from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.ingest_server import IngestServer
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.redis_server import RedisServer
-from tests.support.stack import isolated_settings
-
+from tests.support.stack import isolated_settings, with_new_ports
 
 
 @dataclass(frozen=True)
@@ -96,3 +95,25 @@ def project(make_project) -> ProjectUnderTest:
 def api(ingest_server: IngestServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=ingest_server.url, timeout=30.0) as client:
         yield client
+
+
+@pytest.fixture
+def start_ingest(stack_settings: Settings, redis_server: RedisServer, kafka_broker: KafkaBroker):
+    """Factory: another ingestion API process (own port and pid file) with some settings changed.
+
+    It shares the session's metadata store, so projects made with ``make_project`` work there.
+    """
+    started: list[IngestServer] = []
+
+    def start(**overrides) -> IngestServer:
+        settings = with_new_ports(stack_settings, "ingest").model_copy(
+            update={"metadata_url": stack_settings.metadata_database_url, **overrides}
+        )
+        server = IngestServer(settings)
+        server.ensure_running()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

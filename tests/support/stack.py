@@ -41,7 +41,10 @@ def with_new_ports(settings: Settings, *services: str) -> Settings:
     kafka_port, controller_port, redis_port, ingest_port = free_ports(4)
     update: dict[str, Any] = {}
     if "kafka" in services:
-        update |= {"kafka_bootstrap_servers": f"127.0.0.1:{kafka_port}", "kafka_controller_port": controller_port}
+        update |= {
+            "kafka_bootstrap_servers": f"127.0.0.1:{kafka_port}",
+            "kafka_controller_port": controller_port,
+        }
     if "redis" in services:
         update["redis_url"] = f"redis://127.0.0.1:{redis_port}/0"
     if "ingest" in services:

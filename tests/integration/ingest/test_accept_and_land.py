@@ -65,7 +65,9 @@ def test_sent_at_corrects_the_client_clock_skew(api, project, stack_settings):
     (stored,) = read_topic(stack_settings.kafka_bootstrap_servers, raw_topic(project.project_id))
     corrected = parse_rfc3339(stored.value["timestamp"])
     received = parse_rfc3339(stored.value["receivedAt"])
-    assert parse_rfc3339(stored.value["originalTimestamp"]) == happened.replace(microsecond=happened.microsecond // 1000 * 1000)
+    assert parse_rfc3339(stored.value["originalTimestamp"]) == happened.replace(
+        microsecond=happened.microsecond // 1000 * 1000
+    )
     # timestamp = original + (receivedAt - sentAt): five minutes before the server's receive time
     assert abs((received - corrected) - timedelta(minutes=5)) < timedelta(milliseconds=5)
 

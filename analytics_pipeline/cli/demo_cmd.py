@@ -1,0 +1,16 @@
+"""``analytics demo``: what `make demo` runs once the stack is up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from analytics_pipeline.cli.output import stdout
+from analytics_pipeline.demo import run_demo
+from analytics_pipeline.settings import get_settings
+
+
+def demo(events: Annotated[int, typer.Option(min=1, help="Synthetic events to send.")] = 5_000) -> None:
+    """Create the demo project, send a realistic load, show where it landed."""
+    run_demo(get_settings(), stdout, events)

@@ -1,0 +1,137 @@
+"""``make demo``: a project, its schemas, a realistic load, and what landed where."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from analytics_pipeline.kafka_io.admin import topic_offsets
+from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.loadgen.runner import run_generator
+from analytics_pipeline.metadata.store import MetadataStore
+from analytics_pipeline.provisioning import provision_project
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack.services import REPO_ROOT
+
+DEMO_PROJECT = "demo"
+SCHEMA_DIR = REPO_ROOT / "examples" / "schemas"
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    project_id: str
+    api_key: str
+    key_file: Path
+
+
+def demo_project(settings: Settings, store: MetadataStore) -> DemoProject:
+    """The demo project and a working key, kept in {home}/demo-project.json (mode 600)."""
+    key_file = settings.home.resolve() / "demo-project.json"
+    if store.get_project(DEMO_PROJECT) is None:
+        api_key = provision_project(settings, store, DEMO_PROJECT, DEMO_PROJECT).api_key
+    else:
+        saved = json.loads(key_file.read_text()) if key_file.exists() else {}
+        api_key = saved.get("api_key") or store.create_api_key(DEMO_PROJECT, label="demo")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(json.dumps({"project_id": DEMO_PROJECT, "api_key": api_key}))
+    key_file.chmod(0o600)
+    return DemoProject(DEMO_PROJECT, api_key, key_file)
+
+
+def register_example_schemas(store: MetadataStore, project_id: str) -> list[str]:
+    """Register each example schema unless its latest version is already the same."""
+    registered = []
+    for path in sorted(SCHEMA_DIR.glob("*.json")):
+        schema = json.loads(path.read_text())
+        latest = store.latest_schema(project_id, path.stem)
+        if latest is None or latest.json_schema != schema:
+            version = store.register_schema(project_id, path.stem, schema)
+            registered.append(f"{path.stem} v{version}")
+    return registered
+
+
+def show_bad_input(console: Console, settings: Settings, api_key: str) -> None:
+    """What clients get for a duplicate, a schema violation and a bad envelope."""
+    auth = {"Authorization": f"Bearer {api_key}"}
+    event = {"eventId": f"demo-{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u-demo"}
+    table = Table("request", "status", "answer", title="what clients are told")
+    with httpx.Client(base_url=settings.api_url, timeout=10) as client:
+        cases = [
+            ("a new event", event),
+            ("the same eventId again", event),
+            (
+                "purchase without orderId",
+                {
+                    **event,
+                    "eventId": f"demo-{uuid.uuid4().hex}",
+                    "eventType": "purchase",
+                    "properties": {"amount": 3, "currency": "EUR"},
+                },
+            ),
+            ("eventType 'Click!'", {**event, "eventId": f"demo-{uuid.uuid4().hex}", "eventType": "Click!"}),
+        ]
+        for label, body in cases:
+            response = client.post("/v1/events", json=body, headers=auth)
+            table.add_row(label, str(response.status_code), _explain(response.json()))
+    console.print(table)
+
+
+def _explain(answer: dict) -> str:
+    if "errors" in answer:
+        return "; ".join(f"{e['field']}: {e['message']}" for e in answer["errors"])
+    return answer.get("message") or answer.get("status", "")
+
+
+def run_demo(settings: Settings, console: Console, events: int = 5_000) -> None:
+    store = MetadataStore(settings.metadata_database_url)
+    try:
+        project = demo_project(settings, store)
+        schemas = register_example_schemas(store, project.project_id)
+    finally:
+        store.close()
+    console.print(
+        f"project [bold]{project.project_id}[/]; schemas registered: {', '.join(schemas) or 'up to date'}"
+    )
+    topic = raw_topic(project.project_id)
+    before = {o.partition: o.latest for o in topic_offsets(settings.kafka_bootstrap_servers, topic)}
+    summary = run_generator(
+        api_url=settings.api_url,
+        api_key=project.api_key,
+        events=events,
+        days=7,
+        rate=None,
+        seed=None,
+        console=console,
+    )
+    show_bad_input(console, settings, project.api_key)
+    offsets = topic_offsets(settings.kafka_bootstrap_servers, topic)
+    table = Table("partition", "offsets", "new in this run", "share", title=f"{topic} in Kafka")
+    new_total = sum(o.latest - before.get(o.partition, 0) for o in offsets) or 1
+    for entry in offsets:
+        new = entry.latest - before.get(entry.partition, 0)
+        table.add_row(
+            str(entry.partition),
+            f"{entry.earliest}..{entry.latest}",
+            str(new),
+            "█" * round(30 * new / new_total),
+        )
+    console.print(table)
+    console.print(
+        Panel.fit(
+            f"{summary.delivered} events accepted and durable in Kafka ({summary.rate:,.0f} events/s).\n"
+            f"API docs     {settings.api_url}/docs\n"
+            f"Metrics      {settings.api_url}/metrics\n"
+            f"Offsets      .venv/bin/analytics topics offsets {project.project_id}\n"
+            f"Your key     {project.key_file}\n"
+            f"Logs         {settings.home.resolve() / 'logs'}\n"
+            f"Stop         make down",
+            title="where to look",
+        )
+    )

@@ -1,0 +1,541 @@
+"""What one deduplicated event costs in Redis memory, per layout, and what 24 h of them cost.
+
+The ingestion service keeps one key per accepted event (``event:{project}:{eventId}`` = ``accepted``,
+24 h TTL; see ``analytics_pipeline.ingest.dedup``). This script starts a throwaway redis-server
+configured like production (maxmemory with allkeys-lru, no persistence), writes N events through the
+service's own ``Deduplicator`` (claim, then confirm, pipelined per batch) and reads the growth of
+``used_memory``. Alternative layouts are loaded into the same server after a FLUSHALL, with variadic
+commands: only their memory is compared, their write path is not the service's.
+
+Every loader uses its own connection and closes it before memory is read, so that query buffers are
+not counted as data. Bucketed layouts are read back once (the membership check they would need),
+which also finishes the incremental rehashing of their hash tables, as production reads would.
+
+Run: .venv/bin/python bench/dedup_memory.py [--keys N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import math
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import redis
+import redis.asyncio as aioredis
+from rich.console import Console
+from rich.table import Table
+
+from analytics_pipeline.ingest.dedup import ACCEPTED, Claim, Deduplicator, dedup_key
+from analytics_pipeline.redis_guard import GuardedRedis
+from analytics_pipeline.resilience.breaker import FailureRateBreaker
+
+PROJECT = "acme-shop"
+TTL_S = 86_400
+PENDING_TTL_S = 25  # a claim's TTL; the service derives it from the produce timeout; memory ignores it
+DAY_S = 86_400
+HOURS = 24
+RATES = (1_000, 10_000, 100_000, 1_000_000)
+INTSET_FILL = 384  # mean members per intset shard; Redis converts a set past set-max-intset-entries (512)
+GB = 10**9
+
+T = TypeVar("T")
+console = Console(width=None if sys.stdout.isatty() else 170)
+
+
+class BenchError(Exception):
+    """The benchmark could not run as intended; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    ids: list[str]  # UUID4 strings, 36 chars, as clients send them
+    digests: list[bytes]  # 16-byte BLAKE2b of each id; layouts take the bytes they need
+    hours: list[str]  # the 24 hourly bucket suffixes, newest first
+
+    def compact_keys(self) -> list[bytes]:
+        prefix = f"e:{PROJECT}:".encode()
+        return [prefix + digest for digest in self.digests]
+
+    def by_hour(self, members: Sequence[T]) -> Iterator[tuple[str, list[T]]]:
+        """Spread the events evenly over the 24 buckets, as a steady rate would."""
+        for offset, hour in enumerate(self.hours):
+            yield hour, list(members[offset :: len(self.hours)])
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    structure: str
+    expiry: str
+
+
+@dataclass
+class Result:
+    layout: Layout
+    events: int
+    used_bytes: int
+    small: Counter[int]  # bytes added per jemalloc small size class
+    encodings: str
+    claim_timing: ClaimTiming | None = None
+
+    @property
+    def per_event(self) -> float:
+        return self.used_bytes / self.events
+
+
+@dataclass
+class ClaimTiming:
+    claim_s: float = 0.0
+    confirm_s: float = 0.0
+    server_cpu_s: float = 0.0
+
+
+# --- the throwaway server ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def throwaway_redis(binary: str, *, cluster: bool = False) -> Iterator[int]:
+    """A redis-server on a free loopback port in a temp dir; stopped whatever happens.
+
+    With ``cluster`` it is a one-node Redis Cluster that owns every slot, so that plain commands work.
+    """
+    path = shutil.which(binary)
+    if path is None:
+        raise BenchError(f"{binary} not found: install redis-server (apt-get install redis-server)")
+    with tempfile.TemporaryDirectory(prefix="dedup-bench-") as workdir:
+        port = free_port()
+        log = Path(workdir) / "redis.log"
+        args = [path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        args += ["--maxmemory", "8gb", "--maxmemory-policy", "allkeys-lru", "--dir", workdir]
+        args += ["--logfile", str(log)]
+        if cluster:
+            args += ["--cluster-enabled", "yes", "--cluster-port", str(free_port())]
+            args += ["--cluster-config-file", str(Path(workdir) / "nodes.conf")]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            wait_until_ready(proc, port, log)
+            if cluster:
+                own_all_slots(port)
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], port: int, log: Path, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-800:] if log.exists() else ""
+            raise BenchError(f"redis-server exited with {proc.returncode} at start:\n{tail}")
+        try:
+            with redis.Redis(port=port, socket_connect_timeout=0.2) as probe:
+                probe.ping()
+                return
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise BenchError(f"redis-server did not answer PING on 127.0.0.1:{port} within {timeout_s:.0f} s")
+
+
+def own_all_slots(port: int, timeout_s: float = 10.0) -> None:
+    with redis.Redis(port=port) as client:
+        client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        deadline = time.monotonic() + timeout_s
+        while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
+            if time.monotonic() > deadline:
+                raise BenchError(f"the one-node cluster on port {port} did not reach cluster_state:ok")
+            time.sleep(0.1)
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+def small_allocations(control: redis.Redis) -> Counter[int]:
+    """Bytes per jemalloc small size class, from the first (merged or only) bins table of MALLOC-STATS.
+
+    Large allocations are left out: jemalloc's thread cache keeps freed ones up to 32 KiB that its
+    statistics still count as allocated, while ``used_memory`` does not.
+    """
+    text = control.execute_command("MEMORY", "MALLOC-STATS")
+    small: Counter[int] = Counter()
+    in_bins = False
+    for line in (text.decode() if isinstance(text, bytes) else text).splitlines():
+        parts = line.split()
+        if not small and parts[:2] == ["bins:", "size"]:
+            in_bins = True
+        elif in_bins and parts and parts[0].isdigit():
+            small[int(parts[0])] = int(parts[2])
+        elif in_bins and parts[:1] != ["---"]:
+            break
+    return small
+
+
+def server_cpu_s(control: redis.Redis) -> float:
+    cpu = control.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+def key_encodings(control: redis.Redis, sample: int = 200) -> str:
+    """Encodings of all keys when there are few, else of a random sample."""
+    if control.dbsize() <= 10_000:
+        keys = list(control.scan_iter(count=1_000))
+    else:
+        keys = [control.randomkey() for _ in range(sample)]
+    with control.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.object("encoding", key)
+        found = Counter(enc.decode() if isinstance(enc, bytes) else str(enc) for enc in pipe.execute())
+    return ", ".join(f"{name} x{count:,}" if len(found) > 1 else name for name, count in found.items())
+
+
+def measure(control: redis.Redis, layout: Layout, events: int, load: Callable[[], T]) -> tuple[Result, T]:
+    control.flushall(asynchronous=False)
+    time.sleep(0.2)
+    before_bytes, before = int(control.info("memory")["used_memory"]), small_allocations(control)
+    outcome = load()
+    time.sleep(0.5)  # let the server free the loader's connection and finish rehashing the keyspace
+    after_bytes, after = int(control.info("memory")["used_memory"]), small_allocations(control)
+    grown = Counter({size: after[size] - before[size] for size in after})
+    result = Result(layout, events, after_bytes - before_bytes, grown, key_encodings(control))
+    return result, outcome
+
+
+# --- the layouts -------------------------------------------------------------------------------
+
+OWN_TTL, HOURLY = "own TTL, to the second", "whole bucket, hourly"
+PER_KEY = Layout("per-key (service)", "STRING event:{p}:{uuid} = accepted", OWN_TTL)
+PER_KEY_CLUSTER = Layout("per-key (service), cluster mode", "as above, cluster-enabled yes", OWN_TTL)
+PER_KEY_COMPACT = Layout("per-key, 128-bit digest key, int value", "STRING e:{p}:{16 B} = 1", OWN_TTL)
+SETS_UUID = Layout("(a) hourly sets of eventIds", "SET dedup:{p}:{yyyymmddhh}", HOURLY)
+SETS_DIGEST = Layout("(b) hourly sets of 64-bit digests", "SET of 8 raw bytes", HOURLY)
+HASH_DIGEST = Layout("(c) hourly hashes, HSETNX digest", "HASH 8 B field -> 1", HOURLY)
+INTSET_SHARDS = Layout(
+    "(d) intset shards of 64-bit digests", f"SET dedup:{{p}}:{{hour}}:{{shard}}, ~{INTSET_FILL} ints", HOURLY
+)
+
+
+def load_per_key_service(port: int, data: Dataset, batch: int) -> ClaimTiming:
+    """The service's own two phases, through its Deduplicator and async redis-py client."""
+    return asyncio.run(_claim_and_confirm(port, data.ids, batch))
+
+
+async def _claim_and_confirm(port: int, ids: list[str], batch: int) -> ClaimTiming:
+    client = aioredis.Redis(host="127.0.0.1", port=port)
+    dedup = Deduplicator(GuardedRedis(client, FailureRateBreaker("bench")), TTL_S, PENDING_TTL_S)
+    timing = ClaimTiming()
+    try:
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            began = time.perf_counter()
+            claims = await dedup.claim(PROJECT, chunk)
+            claimed = time.perf_counter()
+            if claims is None or any(claim is not Claim.NEW for claim in claims):
+                raise BenchError("a claim of a fresh eventId did not come back NEW; is the server healthy?")
+            if not await dedup.confirm(PROJECT, chunk):
+                raise BenchError("confirm failed: the Redis call raised; see the server log")
+            timing.claim_s += claimed - began
+            timing.confirm_s += time.perf_counter() - claimed
+    finally:
+        await client.aclose()
+    return timing
+
+
+def load_per_key(port: int, keys: Sequence[str | bytes], value: bytes | int, batch: int) -> None:
+    """The end state of claim + confirm (one key, one value, one TTL) in one SET per event."""
+    with redis.Redis(port=port) as client:
+        for start in range(0, len(keys), batch):
+            with client.pipeline(transaction=False) as pipe:
+                for key in keys[start : start + batch]:
+                    pipe.set(key, value, ex=TTL_S)
+                pipe.execute()
+
+
+def load_hourly_sets(port: int, data: Dataset, batch: int, members: Sequence[str | bytes]) -> None:
+    with redis.Redis(port=port) as client:
+        for hour, bucket in data.by_hour(members):
+            key = f"dedup:{PROJECT}:{hour}"
+            for start in range(0, len(bucket), batch):
+                client.sadd(key, *bucket[start : start + batch])
+            client.expireat(key, bucket_expiry(hour))
+            for start in range(0, len(bucket), batch):
+                if not all(client.smismember(key, bucket[start : start + batch])):
+                    raise BenchError(f"{key} lost members it was just given; is maxmemory too small?")
+
+
+def load_hourly_hashes(port: int, data: Dataset, batch: int) -> None:
+    with redis.Redis(port=port) as client:
+        for hour, bucket in data.by_hour([digest[:8] for digest in data.digests]):
+            key = f"dedup:{PROJECT}:{hour}"
+            for start in range(0, len(bucket), batch):
+                client.hset(key, mapping=dict.fromkeys(bucket[start : start + batch], 1))
+            client.expireat(key, bucket_expiry(hour))
+            for start in range(0, len(bucket), batch):
+                if None in client.hmget(key, bucket[start : start + batch]):
+                    raise BenchError(f"{key} lost fields it was just given; is maxmemory too small?")
+
+
+def load_intset_shards(port: int, data: Dataset, batch: int) -> None:
+    """Shard each hour by other bits of the digest so that every set stays a compact intset."""
+    shards = max(1, math.ceil(len(data.digests) / len(data.hours) / INTSET_FILL))
+    with redis.Redis(port=port) as client:
+        for hour, bucket in data.by_hour(data.digests):
+            members: defaultdict[int, list[int]] = defaultdict(list)
+            for digest in bucket:
+                members[int.from_bytes(digest[8:12]) % shards].append(int.from_bytes(digest[:8], signed=True))
+            with client.pipeline(transaction=False) as pipe:
+                queued = 0
+                for shard, ints in members.items():
+                    pipe.sadd(f"dedup:{PROJECT}:{hour}:{shard}", *ints)
+                    pipe.expireat(f"dedup:{PROJECT}:{hour}:{shard}", bucket_expiry(hour))
+                    queued += len(ints)
+                    if queued >= batch:
+                        pipe.execute()
+                        queued = 0
+                pipe.execute()
+
+
+def bucket_expiry(hour: str) -> int:
+    """A bucket lives until 24 h after its hour ends."""
+    start = datetime.strptime(hour, "%Y%m%d%H").replace(tzinfo=UTC)
+    return int((start + timedelta(hours=1) + timedelta(seconds=TTL_S)).timestamp())
+
+
+def run_redis_benchmark(port: int, requests: int, pipeline: int) -> float | None:
+    """Server-side ceiling of the claim from a C client (50 connections), or None without the tool."""
+    tool = shutil.which("redis-benchmark")
+    if tool is None:
+        return None
+    command = ["SET", f"event:{PROJECT}:__rand_int__", "pending", "NX", "GET", "EX", str(PENDING_TTL_S)]
+    args = [tool, "-p", str(port), "-c", "50", "-n", str(requests), "-r", "100000000000", "-P", str(pipeline)]
+    try:
+        done = subprocess.run(
+            [*args, "--csv", *command], capture_output=True, text=True, timeout=120, check=True
+        )
+        return float(done.stdout.splitlines()[-1].split(",")[1].strip('"'))
+    except (subprocess.SubprocessError, IndexError, ValueError) as exc:
+        console.print(f"[yellow]redis-benchmark gave no figure ({exc}); reported as n/a[/yellow]")
+        return None
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def make_dataset(events: int) -> Dataset:
+    ids = [str(uuid.uuid4()) for _ in range(events)]
+    digests = [hashlib.blake2b(event_id.encode(), digest_size=16).digest() for event_id in ids]
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = [(now - timedelta(hours=back)).strftime("%Y%m%d%H") for back in range(HOURS)]
+    return Dataset(ids, digests, hours)
+
+
+def run(port: int, data: Dataset, batch: int) -> tuple[list[Result], dict[str, float | None], str]:
+    events = len(data.ids)
+    with redis.Redis(port=port) as control:
+        version = str(control.info("server")["redis_version"])
+        cpu_before = server_cpu_s(control)
+        baseline, timing = measure(control, PER_KEY, events, lambda: load_per_key_service(port, data, batch))
+        timing.server_cpu_s = server_cpu_s(control) - cpu_before
+        baseline.claim_timing = timing
+        results = [baseline]
+        plans: list[tuple[Layout, Callable[[], object]]] = [
+            (PER_KEY_COMPACT, lambda: load_per_key(port, data.compact_keys(), 1, batch)),
+            (SETS_UUID, lambda: load_hourly_sets(port, data, batch, data.ids)),
+            (SETS_DIGEST, lambda: load_hourly_sets(port, data, batch, [d[:8] for d in data.digests])),
+            (HASH_DIGEST, lambda: load_hourly_hashes(port, data, batch)),
+            (INTSET_SHARDS, lambda: load_intset_shards(port, data, batch)),
+        ]
+        for layout, load in plans:
+            console.print(f"[dim]loading {layout.name} ...[/dim]")
+            results.append(measure(control, layout, events, load)[0])
+        control.flushall(asynchronous=False)
+        server = {
+            "unpipelined": run_redis_benchmark(port, min(events, 200_000), 1),
+            "pipelined x32": run_redis_benchmark(port, events, 32),
+        }
+    return results, server, version
+
+
+def run_cluster_mode(binary: str, data: Dataset, batch: int) -> Result:
+    """The service's layout once more on a cluster-enabled node, whose keys carry slot links."""
+    keys = [dedup_key(PROJECT, event_id) for event_id in data.ids]
+    with throwaway_redis(binary, cluster=True) as port, redis.Redis(port=port) as control:
+        console.print(f"[dim]loading {PER_KEY_CLUSTER.name} ...[/dim]")
+        result, _ = measure(
+            control, PER_KEY_CLUSTER, len(keys), lambda: load_per_key(port, keys, ACCEPTED, batch)
+        )
+        return result
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def memory_table(results: list[Result]) -> Table:
+    base = results[0].per_event
+    table = Table(title=f"Redis memory per deduplicated event ({results[0].events:,} events, used_memory)")
+    for column in ("layout", "Redis structure", "encoding", "bytes/event", "vs per-key", "expiry"):
+        table.add_column(column, justify="right" if column in ("bytes/event", "vs per-key") else "left")
+    for result in results:
+        layout = result.layout
+        ratio = f"{result.per_event / base:.2f}x"
+        bytes_cell = f"{result.per_event:,.1f}"
+        table.add_row(layout.name, layout.structure, result.encodings, bytes_cell, ratio, layout.expiry)
+    return table
+
+
+def breakdown_table(results: list[Result]) -> Table:
+    table = Table(title="Where the bytes go: jemalloc small allocations added per event, and the rest")
+    table.add_column("layout")
+    table.add_column("small allocations (count x size class in B)")
+    table.add_column("small B", justify="right")
+    table.add_column("rest B: large allocs (bucket arrays)", justify="right")
+    for result in results:
+        events = result.events
+        counts = [
+            f"{grown / size / events:.2f} x {size}"
+            for size, grown in sorted(result.small.items())
+            if abs(grown) / size / events >= 0.01
+        ]
+        small_b = sum(result.small.values()) / events
+        rest_b = result.per_event - small_b
+        table.add_row(result.layout.name, ", ".join(counts), f"{small_b:.1f}", f"{rest_b:.1f}")
+    return table
+
+
+def throughput_table(baseline: Result, server: dict[str, float | None], batch: int) -> Table:
+    timing = baseline.claim_timing
+    assert timing is not None
+    events = baseline.events
+    table = Table(title="Throughput of the per-key claim")
+    table.add_column("what")
+    table.add_column("events/s", justify="right")
+    table.add_column("bound by")
+    client = f"client: 1 Python process, async redis-py, pipelines of {batch:,}"
+    table.add_row("claim (SET NX GET EX 25), Deduplicator.claim", f"{events / timing.claim_s:,.0f}", client)
+    table.add_row(
+        "confirm (SET XX EX 86400), Deduplicator.confirm", f"{events / timing.confirm_s:,.0f}", client
+    )
+    both = events / (timing.claim_s + timing.confirm_s)
+    table.add_row("claim + confirm, per event", f"{both:,.0f}", client)
+    cpu = events / timing.server_cpu_s if timing.server_cpu_s else float("nan")
+    table.add_row(
+        "claim + confirm per s of server CPU", f"{cpu:,.0f}", "server CPU seen in INFO cpu, same run"
+    )
+    for mode, rate in server.items():
+        shown = "n/a" if rate is None else f"{rate:,.0f}"
+        table.add_row(f"claim, redis-benchmark -c 50, {mode}", shown, "server + C client sharing the cores")
+    return table
+
+
+def projection_table(results: list[Result], usable_gb: float) -> Table:
+    table = Table(
+        title=f"24 h dedup window: memory (GB = 10^9 B) and the ceiling of one {usable_gb:g} GB Redis"
+    )
+    table.add_column("layout")
+    for rate in RATES:
+        table.add_column(f"{rate:,}/s", justify="right")
+    table.add_column(f"max events/s in {usable_gb:g} GB", justify="right")
+    for result in results:
+        cells = [f"{result.per_event * rate * DAY_S / GB:,.1f}" for rate in RATES]
+        ceiling = usable_gb * GB / (result.per_event * DAY_S)
+        table.add_row(result.layout.name, *cells, f"{ceiling:,.0f}")
+    return table
+
+
+def collision_table() -> Table:
+    table = Table(title="Digest layouts: expected false duplicates (a new event answered 409) per day")
+    table.add_column("digest")
+    for rate in RATES:
+        table.add_column(f"{rate:,}/s", justify="right")
+    spaces: dict[str, Callable[[int], float]] = {
+        "64-bit digest, (b) (c)": lambda rate: 2.0**64,
+        "128-bit digest, per-key compact": lambda rate: 2.0**128,
+        # the shard, picked by other hash bits, must match too, and the shard count grows with the rate
+        "(d) 64-bit + shard choice": lambda rate: 2.0**64 * rate * 3_600 / INTSET_FILL,
+    }
+    for name, space in spaces.items():
+        # a new event meets the rate x 24 h digests held: (rate x 86400)^2 / space false matches a day
+        expected = [(rate * DAY_S) ** 2 / space(rate) for rate in RATES]
+        table.add_row(name, *(f"{n:,.0f}" if n >= 1 else f"{n:.1g}" for n in expected))
+    return table
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keys", type=int, default=1_000_000, help="events per layout (default 1,000,000)")
+    parser.add_argument("--batch", type=int, default=5_000, help="commands per pipeline (default 5,000)")
+    parser.add_argument(
+        "--usable-gb",
+        type=float,
+        default=64.0,
+        help="maxmemory one Redis can give the dedup window (default 64: a host with >= 96 GB RAM, "
+        "leaving room for fragmentation, fork copy-on-write and replication buffers)",
+    )
+    parser.add_argument(
+        "--cluster",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the service's layout on a cluster-enabled node (default: yes)",
+    )
+    parser.add_argument(
+        "--redis-server", default="redis-server", help="redis-server binary (default: on PATH)"
+    )
+    args = parser.parse_args(argv)
+    if args.keys < HOURS * 10 or args.batch < 100:
+        parser.error(f"--keys must be at least {HOURS * 10} and --batch at least 100")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    data = make_dataset(args.keys)
+    try:
+        with throwaway_redis(args.redis_server) as port:
+            results, server, version = run(port, data, args.batch)
+        if args.cluster:
+            results.insert(1, run_cluster_mode(args.redis_server, data, args.batch))
+    except BenchError as exc:
+        Console(stderr=True).print(f"[red]dedup_memory: {exc}[/red]")
+        return 2
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    console.print(
+        f"Redis {version}, {os.cpu_count()} cores, Python {platform.python_version()}, {when}, "
+        f"{args.keys:,} events per layout, took {time.perf_counter() - started:.0f} s"
+    )
+    console.print(memory_table(results))
+    console.print(breakdown_table(results))
+    console.print(throughput_table(results[0], server, args.batch))
+    console.print(projection_table(results, args.usable_gb))
+    console.print(collision_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -62,7 +62,7 @@ def show_bad_input(console: Console, settings: Settings, api_key: str) -> None:
     auth = {"Authorization": f"Bearer {api_key}"}
     event = {"eventId": f"demo-{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u-demo"}
     table = Table("request", "status", "answer", title="what clients are told")
-    with httpx.Client(base_url=settings.api_url, timeout=10) as client:
+    with httpx.Client(base_url=settings.ingest_api_url, timeout=10) as client:
         cases = [
             ("a new event", event),
             ("the same eventId again", event),
@@ -102,7 +102,7 @@ def run_demo(settings: Settings, console: Console, events: int = 5_000) -> None:
     topic = raw_topic(project.project_id)
     before = {o.partition: o.latest for o in topic_offsets(settings.kafka_bootstrap_servers, topic)}
     summary = run_generator(
-        api_url=settings.api_url,
+        api_url=settings.ingest_api_url,
         api_key=project.api_key,
         events=events,
         days=7,
@@ -126,8 +126,8 @@ def run_demo(settings: Settings, console: Console, events: int = 5_000) -> None:
     console.print(
         Panel.fit(
             f"{summary.delivered} events accepted and durable in Kafka ({summary.rate:,.0f} events/s).\n"
-            f"API docs     {settings.api_url}/docs\n"
-            f"Metrics      {settings.api_url}/metrics\n"
+            f"API docs     {settings.ingest_api_url}/docs\n"
+            f"Metrics      {settings.ingest_api_url}/metrics\n"
             f"Offsets      .venv/bin/analytics topics offsets {project.project_id}\n"
             f"Your key     {project.key_file}\n"
             f"Logs         {settings.home.resolve() / 'logs'}\n"

@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     api_key_cache_ttl_s: float = Field(30.0, description="In-process cache of key hash -> project.")
 
     # --- SDK / load generator ---
-    api_url: str = Field("http://127.0.0.1:8000", description="Where the SDK and `analytics generate` send.")
+    api_url: str | None = Field(
+        None, description="Where `analytics generate` and the demo send; default: the local ingestion API."
+    )
     api_key: SecretStr | None = Field(None, description="API key used by `analytics generate`.")
 
     @model_validator(mode="after")
@@ -115,6 +117,10 @@ class Settings(BaseSettings):
                 value = value.resolve()
             env[f"ANALYTICS_{name.upper()}"] = str(value)
         return env
+
+    @property
+    def ingest_api_url(self) -> str:
+        return self.api_url or f"http://{self.ingest_host}:{self.ingest_port}"
 
     @property
     def jar_root(self) -> Path:

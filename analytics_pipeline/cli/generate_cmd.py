@@ -32,7 +32,7 @@ def generate(
     if days * 86_400 > settings.max_event_age_s:
         fail(f"--days {days} reaches past the server's window of {settings.max_event_age_s // 86_400} days")
     summary = run_generator(
-        api_url=settings.api_url,
+        api_url=settings.ingest_api_url,
         api_key=api_key,
         events=events,
         days=days,

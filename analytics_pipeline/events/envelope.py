@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from analytics_pipeline.timeutil import parse_rfc3339
 
 EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 RFC3339_EXAMPLE = "2026-11-26T12:00:00Z"
+
+# Parsed by parse_rfc3339 (strictly), documented as what it is; pydantic only checks "string".
+Rfc3339 = Annotated[
+    str, WithJsonSchema({"type": "string", "format": "date-time", "examples": [RFC3339_EXAMPLE]})
+]
 
 
 class EventIn(BaseModel):
@@ -27,8 +32,8 @@ class EventIn(BaseModel):
     eventId: str = Field(pattern=EVENT_ID_PATTERN, description="Client-chosen id; retries reuse it.")
     eventType: str = Field(pattern=EVENT_TYPE_PATTERN, description="snake_case, e.g. add_to_cart.")
     userId: str = Field(min_length=1, max_length=256)
-    timestamp: str | None = Field(None, description="RFC 3339; default: the receive time.")
-    sentAt: str | None = Field(None, description="RFC 3339 send time; corrects the client's clock skew.")
+    timestamp: Rfc3339 | None = Field(None, description="RFC 3339; default: the receive time.")
+    sentAt: Rfc3339 | None = Field(None, description="RFC 3339 send time; corrects the client's clock skew.")
     properties: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] | None = Field(None, description="Free-form client context, kept as sent.")
 
@@ -39,7 +44,7 @@ class BatchIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     events: list[Any] = Field(min_length=1, description="Events as for /v1/events; each judged alone.")
-    sentAt: str | None = None
+    sentAt: Rfc3339 | None = None
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,7 @@ def parse_timestamp_field(field: str, value: str | None) -> tuple[datetime | Non
 def validate_event(
     raw: Any, *, received_at: datetime, window: TimeWindow, batch_sent_at: datetime | None = None
 ) -> tuple[ValidEvent | None, list[FieldError]]:
-    """Check the envelope and resolve the timestamp as Segment does.
-
-    With ``sentAt``, the client's clock skew (``receivedAt - sentAt``) is added to the
-    timestamp, and the client's own value is kept as ``originalTimestamp``. Bounds apply to the
-    corrected timestamp, since that is the one stored.
-    """
+    """Check the envelope and resolve the event's timestamp; the errors name each field."""
     if not isinstance(raw, dict):
         return None, [FieldError("body", "must be a JSON object")]
     try:
@@ -126,17 +126,33 @@ def validate_event(
     if errors:
         return None, errors
     sent_at = sent_at or batch_sent_at
-    original = timestamp
+    corrected, error = _corrected_timestamp(timestamp, sent_at, received_at, window)
+    if error is not None:
+        return None, [error]
+    original = timestamp if sent_at is not None else None
+    return ValidEvent(event, corrected, original, sent_at), []
+
+
+def _corrected_timestamp(
+    timestamp: datetime | None, sent_at: datetime | None, received_at: datetime, window: TimeWindow
+) -> tuple[datetime, FieldError | None]:
+    """Segment's clock-skew correction, then the window check.
+
+    With ``sentAt``, the client's skew (``receivedAt - sentAt``) is added to the timestamp. The
+    window applies to the corrected timestamp, since that is the one stored.
+    """
     if timestamp is None:
-        timestamp = received_at
-    elif sent_at is not None:
-        timestamp = timestamp + (received_at - sent_at)
+        return received_at, None
+    if sent_at is not None:
+        try:
+            timestamp = timestamp + (received_at - sent_at)
+        except OverflowError:  # e.g. year 232 corrected by a sentAt in year 5787
+            return received_at, FieldError("sentAt", "is too far from the timestamp to correct its skew")
     if timestamp - received_at > window.max_future:
-        return None, [FieldError("timestamp", f"lies more than {_span(window.max_future)} in the future")]
+        return timestamp, FieldError("timestamp", f"lies more than {_span(window.max_future)} in the future")
     if received_at - timestamp > window.max_age:
-        return None, [FieldError("timestamp", f"lies more than {_span(window.max_age)} in the past")]
-    corrected_original = original if (sent_at is not None and original is not None) else None
-    return ValidEvent(event, timestamp, corrected_original, sent_at), []
+        return timestamp, FieldError("timestamp", f"lies more than {_span(window.max_age)} in the past")
+    return timestamp, None
 
 
 def _span(delta: timedelta) -> str:

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from analytics_pipeline.events.envelope import ValidEvent
+from analytics_pipeline.events.envelope import FieldError, ValidEvent
 from analytics_pipeline.kafka_io.producer import OutgoingRecord
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.timeutil import format_rfc3339
@@ -33,10 +33,23 @@ def event_value(valid: ValidEvent, project_id: str, received_at: datetime) -> di
     return value
 
 
+class UnencodableEvent(ValueError):
+    """The event holds text that UTF-8 cannot carry (an unpaired surrogate such as \\ud800)."""
+
+    def __init__(self, error: FieldError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 def kafka_record(valid: ValidEvent, project_id: str, received_at: datetime) -> OutgoingRecord:
+    """The record as UTF-8 JSON; ``UnencodableEvent`` if the event cannot be written as such.
+
+    JSON may escape lone UTF-16 surrogates ("\\ud800"), which Python's parser accepts but no
+    UTF-8 consumer can read, so such events are refused here rather than poisoning the topic.
+    """
     value = event_value(valid, project_id, received_at)
-    return OutgoingRecord(
-        topic=raw_topic(project_id),
-        key=valid.event.eventId.encode(),
-        value=json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(),
-    )
+    try:
+        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise UnencodableEvent(FieldError("body", "contains an unpaired UTF-16 surrogate escape")) from exc
+    return OutgoingRecord(topic=raw_topic(project_id), key=valid.event.eventId.encode(), value=encoded)

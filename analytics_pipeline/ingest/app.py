@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from analytics_pipeline.ingest.http_errors import ApiError, render_api_error
+from analytics_pipeline.ingest.http_errors import ApiError, AsciiJSONResponse, render_api_error
 from analytics_pipeline.ingest.routes import router
 from analytics_pipeline.ingest.service import IngestService
 from analytics_pipeline.settings import Settings, get_settings
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Accepts product-analytics events; answers 202 only once Kafka acknowledged them.",
         lifespan=lifespan,
+        default_response_class=AsciiJSONResponse,
     )
     app.add_exception_handler(ApiError, render_api_error)
     app.middleware("http")(_count_requests)

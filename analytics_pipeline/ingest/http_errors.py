@@ -12,6 +12,14 @@ from pydantic import BaseModel
 from analytics_pipeline.events.envelope import FieldError
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: error messages echo client input, which may hold unpaired
+    surrogates that UTF-8 cannot encode; escaped, any string is valid JSON."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 class FieldErrorBody(BaseModel):
     field: str
     message: str
@@ -53,7 +61,7 @@ async def render_api_error(_request: Request, exc: Exception) -> JSONResponse:
         body["errors"] = [error.as_dict() for error in exc.errors]
     body.update(exc.extra)
     headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else None
-    return JSONResponse(body, status_code=exc.status, headers=headers)
+    return AsciiJSONResponse(body, status_code=exc.status, headers=headers)
 
 
 async def read_json_body(request: Request, limit_bytes: int) -> Any:

@@ -14,13 +14,13 @@ from analytics_pipeline.events.envelope import (
     ValidEvent,
     validate_event,
 )
-from analytics_pipeline.events.record import kafka_record
+from analytics_pipeline.events.record import UnencodableEvent, kafka_record
 from analytics_pipeline.ingest.dedup import Claim, Deduplicator
 from analytics_pipeline.ingest.metrics import IngestMetrics
 from analytics_pipeline.ingest.ratelimit import RateLimits
 from analytics_pipeline.ingest.schemas import SchemaRegistry
 from analytics_pipeline.ingest.topic_guard import TopicGuard
-from analytics_pipeline.kafka_io.producer import AckedProducer
+from analytics_pipeline.kafka_io.producer import AckedProducer, OutgoingRecord
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,19 @@ class RetryLater:
             "retryAfter": self.retry_after_s,
             "reason": self.reason,
         }
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A valid event on its way: its position in the request and its ready Kafka record."""
+
+    index: int
+    event: ValidEvent
+    record: OutgoingRecord
+
+    @property
+    def event_id(self) -> str:
+        return self.event.event.eventId
 
 
 @dataclass
@@ -94,11 +107,11 @@ class IngestPipeline:
         self, project_id: str, raw_events: list[Any], received_at: datetime, batch_sent_at: datetime | None
     ) -> IngestOutcome:
         outcome = IngestOutcome()
-        valid = await self._validate(project_id, raw_events, received_at, batch_sent_at, outcome)
-        valid = await self._throttle(project_id, valid, outcome)
-        claimed = await self._claim(project_id, valid, outcome)
+        candidates = await self._validate(project_id, raw_events, received_at, batch_sent_at, outcome)
+        candidates = await self._throttle(project_id, candidates, outcome)
+        claimed = await self._claim(project_id, candidates, outcome)
         if claimed:
-            await self._produce(project_id, claimed, received_at, outcome)
+            await self._produce(project_id, claimed, outcome)
         self._count(project_id, outcome)
         return outcome
 
@@ -109,79 +122,79 @@ class IngestPipeline:
         received_at: datetime,
         batch_sent_at: datetime | None,
         outcome: IngestOutcome,
-    ) -> list[tuple[int, ValidEvent]]:
-        valid = []
+    ) -> list[Candidate]:
+        candidates = []
         for index, raw in enumerate(raw_events):
             event, errors = validate_event(
                 raw, received_at=received_at, window=self._window, batch_sent_at=batch_sent_at
             )
-            if event is not None:
+            if event is not None and not errors:
                 schema = await self._schemas.current(project_id, event.event.eventType)
                 errors = schema.errors_for(event.event.properties) if schema else []
-            if event is None or errors:
-                event_id = raw.get("eventId") if isinstance(raw, dict) else None
-                outcome.rejected.append(
-                    Rejection(index, event_id if isinstance(event_id, str) else None, errors)
-                )
-                continue
-            valid.append((index, event))
-        return valid
+            if event is not None and not errors:
+                try:
+                    candidates.append(Candidate(index, event, kafka_record(event, project_id, received_at)))
+                    continue
+                except UnencodableEvent as exc:
+                    errors = [exc.error]
+            event_id = raw.get("eventId") if isinstance(raw, dict) else None
+            outcome.rejected.append(Rejection(index, event_id if isinstance(event_id, str) else None, errors))
+        return candidates
 
     async def _throttle(
-        self, project_id: str, valid: list[tuple[int, ValidEvent]], outcome: IngestOutcome
-    ) -> list[tuple[int, ValidEvent]]:
+        self, project_id: str, candidates: list[Candidate], outcome: IngestOutcome
+    ) -> list[Candidate]:
         throttled = await self._limits.throttled_events(
-            project_id, [v.event.eventType for _, v in valid], [v.event.userId for _, v in valid]
+            project_id,
+            [c.event.event.eventType for c in candidates],
+            [c.event.event.userId for c in candidates],
         )
-        if not throttled:
-            return valid
         kept = []
-        for position, (index, event) in enumerate(valid):
+        for position, candidate in enumerate(candidates):
             if position in throttled:
-                outcome.retry.append(RetryLater(index, event.event.eventId, throttled[position], "throttled"))
+                later = RetryLater(candidate.index, candidate.event_id, throttled[position], "throttled")
+                outcome.retry.append(later)
             else:
-                kept.append((index, event))
+                kept.append(candidate)
         return kept
 
     async def _claim(
-        self, project_id: str, valid: list[tuple[int, ValidEvent]], outcome: IngestOutcome
-    ) -> list[ValidEvent]:
+        self, project_id: str, candidates: list[Candidate], outcome: IngestOutcome
+    ) -> list[Candidate]:
         unique = []
         seen: set[str] = set()
-        for index, event in valid:  # a repeat within one request is a duplicate of its first
-            if event.event.eventId in seen:
-                outcome.duplicates.append(event.event.eventId)
+        for candidate in candidates:  # a repeat within one request is a duplicate of its first
+            if candidate.event_id in seen:
+                outcome.duplicates.append(candidate.event_id)
             else:
-                seen.add(event.event.eventId)
-                unique.append((index, event))
-        claims = await self._dedup.claim(project_id, [v.event.eventId for _, v in unique])
+                seen.add(candidate.event_id)
+                unique.append(candidate)
+        claims = await self._dedup.claim(project_id, [c.event_id for c in unique])
         if claims is None:  # Redis away: fail open, downstream consumers deduplicate
             self._metrics.dedup_skipped.inc(len(unique))
-            return [v for _, v in unique]
+            return unique
         claimed = []
-        for (index, event), claim in zip(unique, claims, strict=True):
+        for candidate, claim in zip(unique, claims, strict=True):
             if claim is Claim.NEW:
-                claimed.append(event)
+                claimed.append(candidate)
             elif claim is Claim.ACCEPTED:
-                outcome.duplicates.append(event.event.eventId)
+                outcome.duplicates.append(candidate.event_id)
             else:
-                outcome.retry.append(RetryLater(index, event.event.eventId, 1, "in_flight"))
+                outcome.retry.append(RetryLater(candidate.index, candidate.event_id, 1, "in_flight"))
         return claimed
 
-    async def _produce(
-        self, project_id: str, events: list[ValidEvent], received_at: datetime, outcome: IngestOutcome
-    ) -> None:
+    async def _produce(self, project_id: str, candidates: list[Candidate], outcome: IngestOutcome) -> None:
         started = time.perf_counter()
         try:
             await self._topics.ensure(project_id)
         except Exception as exc:  # noqa: BLE001 - Kafka away: every event fails alike
-            errors: list[BaseException | None] = [exc] * len(events)
+            errors: list[BaseException | None] = [exc] * len(candidates)
         else:
-            errors = await self._producer.send_all([kafka_record(e, project_id, received_at) for e in events])
+            errors = await self._producer.send_all([c.record for c in candidates])
         self._metrics.produce_latency.observe(time.perf_counter() - started)
         failed = []
-        for event, error in zip(events, errors, strict=True):
-            (outcome.accepted if error is None else failed).append(event.event.eventId)
+        for candidate, error in zip(candidates, errors, strict=True):
+            (outcome.accepted if error is None else failed).append(candidate.event_id)
         await self._dedup.confirm(project_id, outcome.accepted)
         if failed:
             # Forget the claims so that the client's retry is accepted, not answered 409.

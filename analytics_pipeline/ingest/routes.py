@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Security
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
@@ -18,7 +18,7 @@ from analytics_pipeline.events.envelope import (
     parse_timestamp_field,
     pydantic_errors,
 )
-from analytics_pipeline.ingest.http_errors import ApiError, ErrorBody, read_json_body
+from analytics_pipeline.ingest.http_errors import ApiError, AsciiJSONResponse, ErrorBody, read_json_body
 from analytics_pipeline.ingest.pipeline import IngestOutcome
 from analytics_pipeline.ingest.readiness import kafka_ready, redis_ready
 from analytics_pipeline.ingest.responses import Accepted, BatchResult
@@ -101,7 +101,7 @@ def _raise_for_single(outcome: IngestOutcome) -> None:
     openapi_extra=_json_body(BatchIn, "At most 500 KB and 2,500 events (ANALYTICS_MAX_BATCH_*)."),
     summary="Send up to 2,500 events; one outcome per event",
 )
-async def post_batch(request: Request, credentials: Credentials) -> JSONResponse:
+async def post_batch(request: Request, credentials: Credentials) -> AsciiJSONResponse:
     service = _service(request)
     received_at = utc_now()
     project_id = await _authenticate(request, credentials)
@@ -116,7 +116,7 @@ async def post_batch(request: Request, credentials: Credentials) -> JSONResponse
     if outcome.failed:
         message = f"Kafka did not acknowledge {len(outcome.failed)} event(s); retry the batch"
         raise ApiError(503, "kafka_unavailable", message, retry_after_s=1, extra=outcome.as_dict())
-    return JSONResponse(outcome.as_dict(), status_code=202)
+    return AsciiJSONResponse(outcome.as_dict(), status_code=202)
 
 
 def _parse_batch(body: Any, max_events: int) -> BatchIn:
@@ -139,11 +139,11 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Kafka and Redis are reachable", responses={503: {"description": "Not ready"}})
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request) -> AsciiJSONResponse:
     service = _service(request)
     kafka, redis = await asyncio.gather(kafka_ready(service.settings), redis_ready(service.redis.client))
     checks = {"kafka": "ok" if kafka else "unreachable", "redis": "ok" if redis else "unreachable"}
-    return JSONResponse(checks, status_code=200 if kafka and redis else 503)
+    return AsciiJSONResponse(checks, status_code=200 if kafka and redis else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -3,6 +3,8 @@ a fresh project (own topics, own keys, own dedup namespace) for every test."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,13 +12,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy
 
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.ingest_server import IngestServer
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from analytics_pipeline.stack.postgres_server import PostgresServer
 from analytics_pipeline.stack.redis_server import RedisServer
+from tests.support.ports import free_port
 from tests.support.stack import isolated_settings, with_new_ports
 
 
@@ -117,3 +122,32 @@ def start_ingest(stack_settings: Settings, redis_server: RedisServer, kafka_brok
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(stack_home: Path) -> Iterator[str]:
+    """Debian's PostgreSQL, started for this session (root: as the postgres user)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="analytics-pg-"))
+    data_dir.chmod(0o755)  # the postgres user must reach it
+    server = PostgresServer(stack_home, data_dir / "data", free_port())
+    server.ensure_running()
+    yield server.url
+    server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetadataStore]:
+    """The metadata store on each supported database, in a fresh database or file."""
+    if request.param == "sqlite":
+        store = MetadataStore(f"sqlite:///{tmp_path / 'metadata.db'}")
+    else:
+        base_url = request.getfixturevalue("postgres_url")
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = sqlalchemy.create_engine(base_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        store = MetadataStore(base_url.rsplit("/", 1)[0] + f"/{name}")
+    yield store
+    store.close()

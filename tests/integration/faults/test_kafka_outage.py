@@ -14,6 +14,7 @@ import pytest
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.provisioning import provision_project
+from analytics_pipeline.sdk import AnalyticsClient
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from tests.support.kafka_reader import read_topic
@@ -29,7 +30,9 @@ def event(**fields):
 @pytest.fixture
 def own_kafka(stack_settings: Settings, redis_server) -> Iterator[KafkaBroker]:
     """A broker of this test's own, so killing it disturbs no other test."""
-    broker = KafkaBroker(with_new_ports(stack_settings, "kafka").model_copy(update={"kafka_produce_timeout_s": 2.0}))
+    broker = KafkaBroker(
+        with_new_ports(stack_settings, "kafka").model_copy(update={"kafka_produce_timeout_s": 2.0})
+    )
     broker.ensure_running()
     yield broker
     broker.stop()
@@ -94,8 +97,6 @@ def retry_until(send, status: int, attempts: int = 40) -> httpx.Response:
 
 def test_sdk_rides_out_a_kafka_restart(own_kafka, start_ingest, metadata_store: MetadataStore):
     """Events tracked while Kafka is down are delivered once it is back (SDK retries, same ids)."""
-    from analytics_pipeline.sdk import AnalyticsClient
-
     settings = own_kafka.settings
     server = start_ingest(
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers, kafka_produce_timeout_s=2.0

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import redis
 
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.metadata.store import MetadataStore
@@ -95,15 +96,16 @@ class TestBadRequest:
         assert [s.key for s in stored] == [good["eventId"]]
 
 
-class TestRegisteredSchema:
-    SCHEMA = {
-        "type": "object",
-        "required": ["productId", "amount"],
-        "properties": {"productId": {"type": "string"}, "amount": {"type": "number", "minimum": 0}},
-    }
+CART_SCHEMA = {
+    "type": "object",
+    "required": ["productId", "amount"],
+    "properties": {"productId": {"type": "string"}, "amount": {"type": "number", "minimum": 0}},
+}
 
+
+class TestRegisteredSchema:
     def test_properties_must_satisfy_the_schema_of_their_event_type(self, api, project, metadata_store):
-        metadata_store.register_schema(project.project_id, "add_to_cart", self.SCHEMA)
+        metadata_store.register_schema(project.project_id, "add_to_cart", CART_SCHEMA)
         bad = event(eventType="add_to_cart", properties={"productId": 7, "amount": -1})
         response = api.post("/v1/events", json=bad, headers=project.auth)
         assert response.status_code == 400
@@ -134,8 +136,6 @@ class TestRegisteredSchema:
         )
         metadata_store.register_schema(pid, "purchase", {"type": "object", "required": ["orderId"]})
         # What `analytics schema register` does besides storing: point the cache at the new version.
-        import redis
-
         client = redis.Redis.from_url(redis_server.settings.redis_url)
         client.set(f"schema:{pid}:purchase:latest", "2")
         client.close()
@@ -208,8 +208,6 @@ class TestDuplicates:
         assert api.post("/v1/events", json=body, headers=second.auth).status_code == 202
 
     def test_dedup_key_lives_24_hours(self, api, project, redis_server):
-        import redis
-
         body = event()
         api.post("/v1/events", json=body, headers=project.auth)
         client = redis.Redis.from_url(redis_server.settings.redis_url)

@@ -1,0 +1,160 @@
+"""The `analytics` command, run as a separate process against the session's Kafka and Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from analytics_pipeline.kafka_io.admin import describe_topic_configs, topic_offsets
+from analytics_pipeline.kafka_io.topics import DAY_MS, raw_topic
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.timeutil import parse_rfc3339, utc_now
+from tests.support.kafka_reader import read_topic
+
+ANALYTICS = str(Path(sys.executable).with_name("analytics"))
+
+
+@pytest.fixture
+def run(stack_settings: Settings, redis_server, kafka_broker):
+    env = {**os.environ, **stack_settings.as_environment()}
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [ANALYTICS, *args], env=env, capture_output=True, text=True, timeout=180, check=False
+        )
+        if check:
+            assert result.returncode == 0, result.stderr + result.stdout
+        return result
+
+    return run
+
+
+def unique_name() -> str:
+    return f"Shop {uuid.uuid4().hex[:8]}"
+
+
+def test_project_create_json_prints_id_and_key_and_makes_the_topics(run, stack_settings, api):
+    name = unique_name()
+    created = json.loads(run("project", "create", name, "--json").stdout)
+    project_id = created["project_id"]
+    assert project_id == name.lower().replace(" ", "-")
+    assert created["api_key"].startswith("ak_")
+
+    bootstrap = stack_settings.kafka_bootstrap_servers
+    raw = describe_topic_configs(bootstrap, f"events.{project_id}")
+    assert raw["retention.ms"] == str(7 * DAY_MS)
+    assert raw["compression.type"] == "snappy"
+    assert describe_topic_configs(bootstrap, f"events.processed.{project_id}")["retention.ms"] == str(
+        30 * DAY_MS
+    )
+    assert topic_offsets(bootstrap, f"events.dlq.{project_id}"), "dead-letter topic exists"
+    assert len(topic_offsets(bootstrap, f"events.{project_id}")) == stack_settings.kafka_topic_partitions
+
+    # the key, created by another process, works in the running service
+    event = {"eventId": "e1", "eventType": "signup", "userId": "u"}
+    response = api.post("/v1/events", json=event, headers={"Authorization": f"Bearer {created['api_key']}"})
+    assert response.status_code == 202
+
+
+def test_creating_a_project_twice_fails_clearly(run):
+    name = unique_name()
+    run("project", "create", name, "--json")
+    again = run("project", "create", name, "--json", check=False)
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert again.stdout == ""
+
+
+def test_extra_keys_and_revocation(run, api):
+    project_id = json.loads(run("project", "create", unique_name(), "--json").stdout)["project_id"]
+    key = json.loads(run("key", "create", project_id, "--label", "ios", "--json").stdout)["api_key"]
+    auth = {"Authorization": f"Bearer {key}"}
+    event = {"eventId": "e1", "eventType": "signup", "userId": "u"}
+    assert api.post("/v1/events", json=event, headers=auth).status_code == 202
+    run("key", "revoke", key[:10])
+    time.sleep(1.2)  # the service caches keys for api_key_cache_ttl_s (1 s in tests)
+    assert api.post("/v1/events", json={**event, "eventId": "e2"}, headers=auth).status_code == 401
+    assert run("key", "revoke", key[:10], check=False).returncode == 1
+
+
+def test_schema_register_stores_a_version_and_publishes_it(run, tmp_path, redis_server):
+    project_id = json.loads(run("project", "create", unique_name(), "--json").stdout)["project_id"]
+    schema_file = tmp_path / "purchase.json"
+    schema_file.write_text(json.dumps({"type": "object", "required": ["orderId"]}))
+    result = run("schema", "register", project_id, "purchase", str(schema_file))
+    assert "version 1" in result.stderr
+    client = redis.Redis.from_url(redis_server.settings.redis_url)
+    assert client.get(f"schema:{project_id}:purchase:latest") == b"1"
+    assert json.loads(client.get(f"schema:{project_id}:purchase:1")) == {
+        "type": "object",
+        "required": ["orderId"],
+    }
+    assert 86_000 < client.ttl(f"schema:{project_id}:purchase:1") <= 86_400
+    client.close()
+    assert "version 2" in run("schema", "register", project_id, "purchase", str(schema_file)).stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{not json", "is not JSON"), ('{"type": 5}', "not a valid JSON Schema")],
+)
+def test_schema_register_refuses_bad_files(run, tmp_path, content, message):
+    project_id = json.loads(run("project", "create", unique_name(), "--json").stdout)["project_id"]
+    schema_file = tmp_path / "bad.json"
+    schema_file.write_text(content)
+    result = run("schema", "register", project_id, "purchase", str(schema_file), check=False)
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+def test_schema_register_names_an_unknown_project(run, tmp_path):
+    schema_file = tmp_path / "s.json"
+    schema_file.write_text("{}")
+    result = run("schema", "register", "ghost", "purchase", str(schema_file), check=False)
+    assert result.returncode == 1
+    assert "no project 'ghost'" in result.stderr
+
+
+def test_generate_sends_realistic_events_and_offsets_show_them(run, stack_settings):
+    created = json.loads(run("project", "create", unique_name(), "--json").stdout)
+    project_id = created["project_id"]
+    result = run(
+        "generate", "--project", project_id, "--events", "300", "--days", "2", "--api-key", created["api_key"]
+    )
+    assert "delivered" in result.stderr
+
+    stored = read_topic(stack_settings.kafka_bootstrap_servers, raw_topic(project_id))
+    assert len(stored) == 300
+    types = {s.value["eventType"] for s in stored}
+    assert types >= {"page_view", "add_to_cart", "purchase"}
+    oldest = min(parse_rfc3339(s.value["timestamp"]) for s in stored)
+    assert (utc_now() - oldest).days < 2
+    assert all(
+        isinstance(s.value["properties"]["amount"], float | int)
+        for s in stored
+        if s.value["eventType"] == "purchase"
+    )
+
+    table = run("topics", "offsets", project_id).stdout
+    assert f"events.{project_id}" in table
+    assert "300" in table
+
+
+def test_generate_without_a_key_says_how_to_get_one(run):
+    result = run("generate", "--project", "demo", "--events", "1", check=False)
+    assert result.returncode == 1
+    assert "analytics key create" in result.stderr
+
+
+def test_interactive_api_docs_are_served(api):
+    response = api.get("/docs")
+    assert response.status_code == 200
+    assert "swagger" in response.text.lower()

@@ -1,0 +1,94 @@
+"""The metadata store behaves the same on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy
+
+from analytics_pipeline.metadata.api_keys import hash_api_key
+from analytics_pipeline.metadata.store import MetadataError, MetadataStore, project_id_from_name
+
+
+def test_projects_round_trip(any_store: MetadataStore):
+    created = any_store.create_project("Acme Shop")
+    assert created.project_id == "acme-shop"
+    assert any_store.get_project("acme-shop").name == "Acme Shop"
+    assert [p.project_id for p in any_store.list_projects()] == ["acme-shop"]
+    assert any_store.get_project("nope") is None
+
+
+def test_a_project_id_exists_once(any_store: MetadataStore):
+    any_store.create_project("shop")
+    with pytest.raises(MetadataError, match="already exists"):
+        any_store.create_project("Shop")
+
+
+@pytest.mark.parametrize("name", ["", "!!!", "-"])
+def test_names_without_letters_or_digits_are_refused(name):
+    with pytest.raises(MetadataError, match="letters, digits"):
+        project_id_from_name(name)
+
+
+def test_keys_resolve_by_hash_until_revoked(any_store: MetadataStore):
+    any_store.create_project("shop")
+    key = any_store.create_api_key("shop", label="web")
+    other = any_store.create_api_key("shop", label="ios")
+    assert any_store.project_for_key_hash(hash_api_key(key)) == "shop"
+    assert any_store.revoke_api_key(key[:10]) == 1
+    assert any_store.project_for_key_hash(hash_api_key(key)) is None
+    assert any_store.project_for_key_hash(hash_api_key(other)) == "shop"
+
+
+def test_keys_need_an_existing_project(any_store: MetadataStore):
+    with pytest.raises(MetadataError, match="no project"):
+        any_store.create_api_key("ghost")
+
+
+def test_only_a_hash_of_the_key_is_stored(any_store: MetadataStore):
+    any_store.create_project("shop")
+    key = any_store.create_api_key("shop")
+    engine = sqlalchemy.create_engine(any_store.url)
+    with engine.connect() as conn:
+        rows = conn.execute(sqlalchemy.text("select * from api_keys")).all()
+    engine.dispose()
+    stored_text = " ".join(str(value) for row in rows for value in row)
+    assert key not in stored_text
+    assert key[10:] not in stored_text, "no part of the secret beyond the display prefix"
+    assert hash_api_key(key) in stored_text
+
+
+def test_schema_versions_count_up_per_event_type(any_store: MetadataStore):
+    any_store.create_project("shop")
+    assert any_store.register_schema("shop", "purchase", {"type": "object"}) == 1
+    assert any_store.register_schema("shop", "purchase", {"type": "object", "required": ["a"]}) == 2
+    assert any_store.register_schema("shop", "signup", {"type": "object"}) == 1
+    latest = any_store.latest_schema("shop", "purchase")
+    assert (latest.version, latest.json_schema) == (2, {"type": "object", "required": ["a"]})
+    assert any_store.latest_schema("shop", "page_view") is None
+
+
+def test_concurrent_registrations_get_distinct_versions(any_store: MetadataStore):
+    any_store.create_project("shop")
+    versions: list[int] = []
+
+    def register(n: int) -> None:
+        versions.append(any_store.register_schema("shop", "purchase", {"title": str(n)}))
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(versions) == [1, 2, 3, 4]
+
+
+def test_everything_survives_a_new_process_connection(any_store: MetadataStore):
+    any_store.create_project("shop")
+    key = any_store.create_api_key("shop")
+    any_store.register_schema("shop", "purchase", {"type": "object"})
+    reopened = MetadataStore(any_store.url)
+    assert reopened.project_for_key_hash(hash_api_key(key)) == "shop"
+    assert reopened.latest_schema("shop", "purchase").version == 1
+    reopened.close()

@@ -37,7 +37,7 @@ def build_kafka_producer(settings: Settings) -> KafkaProducer:
     dropped by the producer instead of landing minutes later behind the client's retry.
     """
     timeout_ms = int(settings.kafka_produce_timeout_s * 1000)
-    linger_ms = 5
+    linger_ms = 2  # each request waits for its ack: linger adds to latency, batching still happens under load
     return KafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         api_version=KAFKA_API_VERSION,

@@ -11,7 +11,7 @@ from typing import Any
 
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.services import REPO_ROOT
-from tests.support.ports import free_ports
+from analytics_pipeline.stack.ports import free_ports
 
 JARS_DIR = REPO_ROOT / ".local" / "jars"
 

@@ -1,4 +1,4 @@
-"""Free loopback ports for services started by the tests."""
+"""Free loopback ports, for stacks started beside another (tests, benchmarks)."""
 
 from __future__ import annotations
 

@@ -86,6 +86,7 @@ _MESSAGES = {
     "missing": "is required",
     "extra_forbidden": "is not a known field",
     "string_type": "must be a string",
+    "string_unicode": "must be valid Unicode text (it holds an unpaired surrogate escape)",
     "dict_type": "must be a JSON object",
     "model_type": "must be a JSON object",
     "list_type": "must be a JSON array",

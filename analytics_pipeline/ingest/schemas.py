@@ -47,7 +47,7 @@ class CompiledSchema:
     validator: Validator
 
     def errors_for(self, properties: dict[str, Any]) -> list[FieldError]:
-        """One error per offending field, named by its path (``properties.amount``)."""
+        """Every broken rule, named by the field's path (``properties.amount``), in path order."""
         errors: dict[tuple[str, str], None] = {}  # ordered and without repeats
         for error in sorted(
             self.validator.iter_errors(properties), key=lambda e: list(map(str, e.absolute_path))
@@ -60,6 +60,11 @@ class CompiledSchema:
             else:
                 errors[(".".join(path), error.message)] = None
         return [FieldError(field, message) for field, message in errors]
+
+
+def _path_order(error: Any) -> list[tuple[int, int, str]]:
+    """Array indexes in numeric order (items.2 before items.10), names alphabetically."""
+    return [(0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in error.absolute_path]
 
 
 async def publish_schema(redis: GuardedRedis, stored: StoredSchema, settings: Settings) -> None:

@@ -10,7 +10,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from analytics_pipeline.kafka_io.topics import TopicSpec
+from analytics_pipeline.kafka_io.topics import TopicSpec, project_of_raw_topic
 
 # Pinning the protocol version lets clients be built while no broker answers (kafka-python 3
 # otherwise blocks up to 30 s to probe it); every Kafka 4.x broker speaks it.
@@ -81,6 +81,29 @@ def describe_topic_configs(bootstrap_servers: str, topic: str) -> dict[str, str]
     with admin_client(bootstrap_servers) as admin:
         described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
     return {name: entry["value"] for name, entry in described["topic"][topic].items()}
+
+
+def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[str, int]:
+    """Per raw topic (``events.{project_id}``), the sum of its partitions' latest offsets."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        request_timeout_ms=int(timeout_s * 1000),
+        client_id="analytics-offsets",
+        enable_auto_commit=False,
+    )
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in sorted(consumer.topics())
+            if project_of_raw_topic(topic)
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        totals = dict.fromkeys({tp.topic for tp in partitions}, 0)
+        for tp, offset in (consumer.end_offsets(partitions) if partitions else {}).items():
+            totals[tp.topic] += offset
+        return totals
+    finally:
+        consumer.close()
 
 
 def topic_offsets(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -> list[PartitionOffsets]:

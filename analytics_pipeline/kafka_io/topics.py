@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from analytics_pipeline.settings import Settings
@@ -11,6 +12,15 @@ DAY_MS = 24 * 3600 * 1000
 
 def raw_topic(project_id: str) -> str:
     return f"events.{project_id}"
+
+
+_RAW_TOPIC = re.compile(r"^events\.(?P<project_id>[a-z0-9][a-z0-9-]*)$")
+
+
+def project_of_raw_topic(topic: str) -> str | None:
+    """The project id if ``topic`` is a raw topic (``events.{id}``, not processed or dead letters)."""
+    match = _RAW_TOPIC.match(topic)
+    return match["project_id"] if match else None
 
 
 def processed_topic(project_id: str) -> str:

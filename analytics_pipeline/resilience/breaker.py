@@ -66,6 +66,10 @@ class FailureRateBreaker:
         except Exception:
             self._record(failed=True, probing=probing)
             raise
+        except BaseException:  # cancelled: no verdict on the dependency, but free the probe slot
+            if probing:
+                self._probe_in_flight = False
+            raise
         self._record(failed=False, probing=probing)
         return result
 

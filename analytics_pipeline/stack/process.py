@@ -101,7 +101,11 @@ def _alive_with_marker(pid: int, marker: str) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return False
-    return not _is_zombie(pid) and marker in cmdline
+    if _is_zombie(pid):
+        return False
+    # Right after fork the kernel may not have published the new command line yet: an empty
+    # one is a child still starting, not a stranger.
+    return not cmdline.strip() or marker in cmdline
 
 
 def _signal_group(pid: int, signum: signal.Signals) -> None:

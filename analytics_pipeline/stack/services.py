@@ -38,12 +38,11 @@ class ServiceStatus:
 
 
 def split_host_port(address: str, default_port: int) -> tuple[str, int]:
-    """``host:port`` or a URL such as ``redis://host:port/0``."""
-    if "://" in address:
-        parts = urlsplit(address)
-        return parts.hostname or "127.0.0.1", parts.port or default_port
-    host, _, port = address.rpartition(":")
-    return (host or "127.0.0.1"), int(port or default_port)
+    """``host:port``, ``[ipv6]:port``, a bare host, or a URL such as ``redis://host:port/0``."""
+    if "://" not in address and address.count(":") > 1 and not address.startswith("["):
+        return address, default_port  # a bare IPv6 address
+    parts = urlsplit(address if "://" in address else f"//{address}")
+    return parts.hostname or "127.0.0.1", parts.port or default_port
 
 
 def is_loopback(host: str) -> bool:

@@ -19,9 +19,9 @@ from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.ingest_server import IngestServer
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.postgres_server import PostgresServer
 from analytics_pipeline.stack.redis_server import RedisServer
-from analytics_pipeline.stack.ports import free_port
 from tests.support.stack import isolated_settings, with_new_ports
 
 

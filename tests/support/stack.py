@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.stack.services import REPO_ROOT
 from analytics_pipeline.stack.ports import free_ports
+from analytics_pipeline.stack.services import REPO_ROOT
 
 JARS_DIR = REPO_ROOT / ".local" / "jars"
 

@@ -12,7 +12,9 @@ from analytics_pipeline.timeutil import format_rfc3339, parse_rfc3339, utc_now
 class TestParseRfc3339:
     @pytest.mark.parametrize("separator", ["T", "t", " "])
     def test_accepts_each_separator_rfc3339_allows(self, separator: str) -> None:
-        assert parse_rfc3339(f"2026-11-26{separator}12:34:56Z") == datetime(2026, 11, 26, 12, 34, 56, tzinfo=UTC)
+        assert parse_rfc3339(f"2026-11-26{separator}12:34:56Z") == datetime(
+            2026, 11, 26, 12, 34, 56, tzinfo=UTC
+        )
 
     @pytest.mark.parametrize("zulu", ["Z", "z"])
     def test_accepts_upper_and_lower_case_zulu(self, zulu: str) -> None:
@@ -119,3 +121,14 @@ class TestFormatRfc3339:
         now = utc_now()
         assert now.utcoffset() == timedelta(0)
         assert format_rfc3339(now).endswith("Z")
+
+
+class TestRegressions:
+    @pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+    def test_a_date_outside_utc_years_is_a_value_error(self, text: str) -> None:
+        with pytest.raises(ValueError, match="outside the years"):
+            parse_rfc3339(text)
+
+    def test_a_trailing_newline_is_not_rfc3339(self) -> None:
+        with pytest.raises(ValueError, match="RFC 3339"):
+            parse_rfc3339("2026-11-26T12:00:00Z\n")

@@ -14,8 +14,8 @@ import redis
 
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack import stack
-from analytics_pipeline.stack.services import Ownership, StackError
 from analytics_pipeline.stack.ports import free_port
+from analytics_pipeline.stack.services import Ownership, StackError
 from tests.support.stack import isolated_settings
 
 pytestmark = pytest.mark.slow

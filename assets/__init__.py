@@ -1,0 +1,1 @@
+"""Dagster assets: the streams (external, observed) and, in later issues, the lakehouse."""

@@ -1,0 +1,1 @@
+"""The Dagster code location: one ``Definitions``, built in ``definitions.py``."""

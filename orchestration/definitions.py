@@ -1,0 +1,20 @@
+"""The one assembly point of the Dagster code location (see workspace.yaml)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from analytics_pipeline.settings import get_settings
+from assets.streams import raw_events
+from orchestration.resources import build_resources
+from sensors.kafka_offsets import kafka_offsets_sensor
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Built when Dagster loads the location, not at import: settings are read from the environment here."""
+    return dg.Definitions(
+        assets=[raw_events],
+        sensors=[kafka_offsets_sensor],
+        resources=build_resources(get_settings()),
+    )

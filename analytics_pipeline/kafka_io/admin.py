@@ -83,8 +83,9 @@ def describe_topic_configs(bootstrap_servers: str, topic: str) -> dict[str, str]
     return {name: entry["value"] for name, entry in described["topic"][topic].items()}
 
 
-def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[str, int]:
-    """Per raw topic (``events.{project_id}``), the sum of its partitions' latest offsets."""
+@contextmanager
+def offsets_consumer(bootstrap_servers: str, timeout_s: float = 10.0) -> Iterator[KafkaConsumer]:
+    """A consumer in no group, used only to ask for offsets."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         request_timeout_ms=int(timeout_s * 1000),
@@ -92,6 +93,14 @@ def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> di
         enable_auto_commit=False,
     )
     try:
+        yield consumer
+    finally:
+        consumer.close()
+
+
+def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[str, int]:
+    """Per raw topic (``events.{project_id}``), the sum of its partitions' latest offsets."""
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
         partitions = [
             TopicPartition(topic, partition)
             for topic in sorted(consumer.topics())
@@ -102,19 +111,11 @@ def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> di
         for tp, offset in (consumer.end_offsets(partitions) if partitions else {}).items():
             totals[tp.topic] += offset
         return totals
-    finally:
-        consumer.close()
 
 
 def topic_offsets(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -> list[PartitionOffsets]:
     """Earliest and latest offset of every partition of the topic."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        request_timeout_ms=int(timeout_s * 1000),
-        client_id="analytics-offsets",
-        enable_auto_commit=False,
-    )
-    try:
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
             return []
@@ -122,5 +123,3 @@ def topic_offsets(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -
         earliest = consumer.beginning_offsets(tps)
         latest = consumer.end_offsets(tps)
         return [PartitionOffsets(tp.partition, earliest[tp], latest[tp]) for tp in tps]
-    finally:
-        consumer.close()

@@ -11,6 +11,7 @@ import httpx
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
@@ -79,7 +80,7 @@ def show_bad_input(console: Console, settings: Settings, api_key: str) -> None:
         ]
         for label, body in cases:
             response = client.post("/v1/events", json=body, headers=auth)
-            table.add_row(label, str(response.status_code), _explain(response.json()))
+            table.add_row(label, str(response.status_code), Text(_explain(response.json())))
     console.print(table)
 
 

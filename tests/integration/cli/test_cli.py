@@ -158,3 +158,11 @@ def test_interactive_api_docs_are_served(api):
     response = api.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+
+
+def test_errors_show_patterns_verbatim(run, tmp_path):
+    schema_file = tmp_path / "s.json"
+    schema_file.write_text("{}")
+    result = run("schema", "register", "demo", "Bad!", str(schema_file), check=False)
+    assert result.returncode == 1
+    assert "^[a-z][a-z0-9_]{0,63}$" in result.stderr, "rich must not eat the brackets as markup"

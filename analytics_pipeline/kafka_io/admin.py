@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,15 @@ from analytics_pipeline.kafka_io.topics import TopicSpec, project_of_raw_topic
 # Pinning the protocol version lets clients be built while no broker answers (kafka-python 3
 # otherwise blocks up to 30 s to probe it); every Kafka 4.x broker speaks it.
 KAFKA_API_VERSION = (4, 0)
+
+
+@dataclass(frozen=True)
+class TopicRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
 
 
 @dataclass(frozen=True)
@@ -123,3 +133,27 @@ def topic_offsets(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -
         earliest = consumer.beginning_offsets(tps)
         latest = consumer.end_offsets(tps)
         return [PartitionOffsets(tp.partition, earliest[tp], latest[tp]) for tp in tps]
+
+
+def tail_records(
+    bootstrap_servers: str, topic: str, per_partition: int, timeout_s: float = 10.0
+) -> list[TopicRecord]:
+    """The last ``per_partition`` records of every partition: a sample of the newest events."""
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            return []
+        earliest, latest = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+        consumer.assign(tps)
+        for tp in tps:
+            consumer.seek(tp, max(earliest[tp], latest[tp] - per_partition))
+        records: list[TopicRecord] = []
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < latest[tp] for tp in tps) and time.monotonic() < deadline:
+            for tp, batch in consumer.poll(timeout_ms=200).items():
+                records.extend(
+                    TopicRecord(r.topic, r.partition, r.offset, r.key, r.value)
+                    for r in batch
+                    if r.offset < latest[tp]
+                )
+        return records

@@ -1,0 +1,1 @@
+"""Data quality: pure validators (no dagster import) and thin asset checks over them."""

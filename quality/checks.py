@@ -1,0 +1,37 @@
+"""Asset checks: thin Dagster wrappers over the pure validators of this package."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from analytics_pipeline.kafka_io.admin import tail_records
+from assets.streams import RAW_EVENTS
+from orchestration.resources import KafkaResource
+from quality.raw_events import check_records
+
+SAMPLE_PER_PARTITION = 200
+
+
+@dg.asset_check(
+    asset=RAW_EVENTS,
+    name="raw_record_contract",
+    description=f"The newest {SAMPLE_PER_PARTITION} records per partition of raw topics keep the contract.",
+)
+def raw_record_contract(kafka: KafkaResource) -> dg.AssetCheckResult:
+    topics = sorted(kafka.raw_topic_offsets())
+    records = [
+        record
+        for topic in topics
+        for record in tail_records(kafka.bootstrap_servers, topic, SAMPLE_PER_PARTITION)
+    ]
+    report = check_records(records)
+    return dg.AssetCheckResult(
+        passed=report.passed,
+        metadata={
+            "topics": len(topics),
+            "records_checked": report.checked,
+            "records_violating": report.violating,
+            "problems": dict(report.problems),
+            "examples": "\n".join(report.examples) or "none",
+        },
+    )

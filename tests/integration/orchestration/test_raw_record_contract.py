@@ -1,0 +1,38 @@
+"""The contract check over real topics: passes on what the API wrote, fails on a stray record."""
+
+from __future__ import annotations
+
+import uuid
+
+from kafka import KafkaProducer
+
+from jobs.quality import raw_events_quality_job
+from orchestration.definitions import defs
+from orchestration.resources import KafkaResource
+
+
+def run_check(bootstrap: str):
+    definitions = defs()
+    job = definitions.get_repository_def().get_job(raw_events_quality_job.name)
+    result = job.execute_in_process(resources={"kafka": KafkaResource(bootstrap_servers=bootstrap)})
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation
+
+
+def test_contract_check_catches_a_record_written_around_the_api(api, project, stack_settings):
+    events = [{"eventId": uuid.uuid4().hex, "eventType": "page_view", "userId": "u"} for _ in range(10)]
+    assert len(api.post("/v1/batch", json={"events": events}, headers=project.auth).json()["accepted"]) == 10
+    bootstrap = stack_settings.kafka_bootstrap_servers
+
+    clean = run_check(bootstrap)
+    assert clean.passed, clean.metadata
+    assert clean.metadata["records_checked"].value >= 10
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    producer.send(f"events.{project.project_id}", key=b"k", value=b'{"eventId": "other"}').get(10)
+    producer.close()
+
+    dirty = run_check(bootstrap)
+    assert not dirty.passed
+    assert dirty.metadata["records_violating"].value == 1
+    assert f"events.{project.project_id}/" in dirty.metadata["examples"].value

@@ -8,7 +8,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class IngestMetrics:
-    def __init__(self, breaker_state: Callable[[], float]) -> None:
+    def __init__(
+        self, breaker_state: Callable[[], float], producer_replacements: Callable[[], float]
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "analytics_http_requests",
@@ -39,3 +41,9 @@ class IngestMetrics:
             registry=self.registry,
         )
         self.breaker.set_function(breaker_state)
+        self.producer_replacements = Gauge(
+            "analytics_kafka_producer_replacements",
+            "Kafka producers replaced because a produce failed while the cluster answered (self-healing).",
+            registry=self.registry,
+        )
+        self.producer_replacements.set_function(producer_replacements)

@@ -27,7 +27,10 @@ class IngestService:
         self.store = MetadataStore(settings.metadata_database_url)
         self.redis = GuardedRedis.from_settings(settings)
         self.producer = AckedProducer.from_settings(settings)
-        self.metrics = IngestMetrics(lambda: float(self.redis.breaker.state))
+        self.metrics = IngestMetrics(
+            breaker_state=lambda: float(self.redis.breaker.state),
+            producer_replacements=lambda: float(self.producer.replacements),
+        )
         self.auth = ApiKeyResolver(self.store, settings.api_key_cache_ttl_s)
         self.limits = RateLimits(settings, self.redis)
         # A claim outlives the longest request (topic check + produce), then frees itself.

@@ -42,6 +42,7 @@ def test_metrics_count_requests_events_and_produce_latency(api, project):
     assert 'analytics_http_requests_total{route="/v1/events",status="409"}' in text
     assert "analytics_kafka_produce_latency_seconds_bucket" in text
     assert "analytics_redis_breaker_state 0.0" in text
+    assert "analytics_kafka_producer_replacements 0.0" in text
 
 
 def test_openapi_documents_both_endpoints_and_their_answers(api):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -47,7 +48,7 @@ from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.services import REPO_ROOT
 from analytics_pipeline.timeutil import utc_now
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 @dataclass(frozen=True)

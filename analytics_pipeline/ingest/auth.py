@@ -22,14 +22,9 @@ class ApiKeyResolver:
         self._ttl_s = ttl_s
         self._cache: TTLCache[str, str] = TTLCache()
 
-    async def project_for(self, authorization: str | None) -> str | None:
-        """The project of a ``Bearer <key>`` header, or None for a missing or unknown key."""
-        if not authorization:
-            return None
-        scheme, _, api_key = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not api_key.strip():
-            return None
-        key_hash = hash_api_key(api_key.strip())
+    async def project_for(self, api_key: str) -> str | None:
+        """The project of the key, or None for an unknown or revoked one."""
+        key_hash = hash_api_key(api_key)
         cached = self._cache.get(key_hash)
         if cached is not None:
             return cached or None

@@ -51,9 +51,8 @@ def _service(request: Request) -> IngestService:
 
 
 async def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str:
-    if credentials is None:
-        return await _service(request).authenticate(None, None)
-    return await _service(request).authenticate(credentials.scheme, credentials.credentials)
+    """HTTPBearer has checked the scheme: anything but ``Bearer <key>`` arrives as None."""
+    return await _service(request).authenticate(credentials.credentials if credentials else None)
 
 
 @router.post(

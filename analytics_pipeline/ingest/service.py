@@ -53,13 +53,13 @@ class IngestService:
         await self.redis.close()
         self.store.close()
 
-    async def authenticate(self, scheme: str | None, api_key: str | None) -> str:
-        """The project the key belongs to; 401 otherwise."""
-        header = f"{scheme} {api_key}" if scheme and api_key else None
-        project_id = await self.auth.project_for(header)
+    async def authenticate(self, api_key: str | None) -> str:
+        """The project the bearer key belongs to; 401 otherwise."""
+        if not api_key:
+            raise ApiError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>")
+        project_id = await self.auth.project_for(api_key)
         if project_id is None:
-            message = "unknown API key" if header else "missing API key: send Authorization: Bearer <key>"
-            raise ApiError(401, "unauthorized", message)
+            raise ApiError(401, "unauthorized", "unknown API key")
         return project_id
 
     async def check_project_rate(self, project_id: str, cost: int) -> None:

@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 K = TypeVar("K")
 V = TypeVar("V")
 
-_MISSING = object()
+MISSING = object()  # pass as ``default`` to tell a cached None from no entry
 
 
 class TTLCache(Generic[K, V]):
@@ -22,8 +22,8 @@ class TTLCache(Generic[K, V]):
         self._clock = clock
 
     def get(self, key: K, default: V | None = None) -> V | None:
-        entry = self._entries.get(key, _MISSING)
-        if entry is _MISSING:
+        entry = self._entries.get(key, MISSING)
+        if entry is MISSING:
             return default
         expires_at, value = entry  # type: ignore[misc]
         if self._clock() >= expires_at:
@@ -32,7 +32,7 @@ class TTLCache(Generic[K, V]):
         return value
 
     def __contains__(self, key: K) -> bool:
-        return self.get(key, _MISSING) is not _MISSING  # type: ignore[arg-type]
+        return self.get(key, MISSING) is not MISSING  # type: ignore[arg-type]
 
     def set(self, key: K, value: V, ttl_s: float) -> None:
         self._entries[key] = (self._clock() + ttl_s, value)

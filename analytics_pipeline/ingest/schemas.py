@@ -21,7 +21,7 @@ from analytics_pipeline.events.envelope import FieldError
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.ttl_cache import TTLCache
+from analytics_pipeline.ttl_cache import MISSING, TTLCache
 
 NOT_FOUND = "NOT_FOUND"
 
@@ -95,8 +95,10 @@ class SchemaRegistry:
     async def current(self, project_id: str, event_type: str) -> CompiledSchema | None:
         """The schema events of this type must satisfy, or None when none is registered."""
         key = (project_id, event_type)
-        if key in self._current:
-            return self._current.get(key)
+        # One lookup: "in" then "get" could straddle the expiry and read a stale None as "no schema".
+        cached = self._current.get(key, MISSING)  # type: ignore[arg-type]
+        if cached is not MISSING:
+            return cached
         try:
             schema = await self._from_redis(project_id, event_type)
         except RedisUnavailable:

@@ -17,14 +17,11 @@ from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.sdk import AnalyticsClient
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
 from tests.support.stack import with_new_ports
 
 pytestmark = pytest.mark.slow
-
-
-def event(**fields):
-    return {"eventId": f"evt_{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u1", **fields}
 
 
 @pytest.fixture
@@ -55,10 +52,10 @@ def test_503_while_kafka_is_down_and_nothing_acknowledged_is_lost(own_kafka, sta
                 accepted.append(body["eventId"])
             return response
 
-        assert all(send(event()).status_code == 202 for _ in range(30))
+        assert all(send(new_event()).status_code == 202 for _ in range(30))
 
         own_kafka.process.kill()  # a crash, not a clean shutdown
-        refused = [event() for _ in range(5)]
+        refused = [new_event() for _ in range(5)]
         for body in refused:
             started = time.monotonic()
             response = send(body)
@@ -67,14 +64,14 @@ def test_503_while_kafka_is_down_and_nothing_acknowledged_is_lost(own_kafka, sta
             assert response.json()["error"] == "kafka_unavailable"
             assert int(response.headers["Retry-After"]) >= 1
             assert elapsed < 10, "bounded by the produce timeout, not hanging"
-        batch = send_batch(client, auth, [event() for _ in range(3)])
+        batch = send_batch(client, auth, [new_event() for _ in range(3)])
         assert batch.status_code == 503
 
         own_kafka.ensure_running()  # same log directory: what was acknowledged is still there
         for body in refused:  # the client's retry, same eventId: accepted, not a 409
             last = retry_until(lambda b=body: send(b), 202)
             assert last.status_code == 202, last.text
-        assert all(send(event()).status_code == 202 for _ in range(30))
+        assert all(send(new_event()).status_code == 202 for _ in range(30))
 
     stored = read_topic(settings.kafka_bootstrap_servers, raw_topic(project.project_id))
     counts = Counter(s.key for s in stored)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -14,14 +13,11 @@ import pytest
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.redis_server import RedisServer
+from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
 from tests.support.stack import with_new_ports
 
 pytestmark = pytest.mark.slow
-
-
-def event(**fields):
-    return {"eventId": f"evt_{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u1", **fields}
 
 
 def breaker_state(client: httpx.Client) -> float:
@@ -49,12 +45,12 @@ def own_redis(stack_settings: Settings) -> Iterator[RedisServer]:
 
 def test_redis_killed_fail_open_then_dedup_again_when_back(own_redis, start_ingest, project, stack_settings):
     server = start_ingest(redis_url=own_redis.settings.redis_url, breaker_reset_timeout_s=2.0)
-    before = event()
+    before = new_event()
     with httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.post("/v1/events", json=before, headers=project.auth).status_code == 202
         own_redis.process.kill()
 
-        during = [event() for _ in range(20)]
+        during = [new_event() for _ in range(20)]
         codes = [client.post("/v1/events", json=e, headers=project.auth).status_code for e in during]
         assert codes == [202] * 20, "fail open: accepted without deduplication"
         assert breaker_state(client) == 2.0, "the breaker opened"
@@ -81,7 +77,7 @@ def test_hung_redis_does_not_hold_requests(own_redis, start_ingest, project, sta
         with httpx.Client(base_url=server.url, timeout=30) as client:
             durations, accepted = [], []
             for _ in range(12):
-                body = event()
+                body = new_event()
                 started = time.monotonic()
                 response = client.post("/v1/events", json=body, headers=project.auth)
                 durations.append(time.monotonic() - started)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from kafka.partitioner.default import murmur2
 
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.timeutil import parse_rfc3339
+from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
 
 
-def event(**fields):
-    return {"eventId": f"evt_{uuid.uuid4().hex}", "eventType": "add_to_cart", "userId": "user_123", **fields}
-
-
 def test_202_only_with_the_event_in_its_topic_keyed_by_event_id(api, project, stack_settings):
-    sent = [event(properties={"productId": "prod_456", "amount": 29.99}) for _ in range(40)]
+    sent = [new_event(properties={"productId": "prod_456", "amount": 29.99}) for _ in range(40)]
     for body in sent:
         response = api.post("/v1/events", json=body, headers=project.auth)
         assert response.status_code == 202, response.text
@@ -35,7 +31,7 @@ def test_202_only_with_the_event_in_its_topic_keyed_by_event_id(api, project, st
 
 
 def test_value_is_the_event_plus_project_and_receive_time(api, project, stack_settings):
-    body = event(properties={"productId": "p1", "amount": 10.5}, context={"app": "ios"})
+    body = new_event(properties={"productId": "p1", "amount": 10.5}, context={"app": "ios"})
     before = datetime.now(UTC)
     assert api.post("/v1/events", json=body, headers=project.auth).status_code == 202
 
@@ -56,7 +52,7 @@ def test_sent_at_corrects_the_client_clock_skew(api, project, stack_settings):
     skew = timedelta(hours=2)
     device_now = datetime.now(UTC) - skew
     happened = device_now - timedelta(minutes=5)
-    body = event(
+    body = new_event(
         timestamp=happened.isoformat().replace("+00:00", "Z"),
         sentAt=device_now.isoformat().replace("+00:00", "Z"),
     )
@@ -74,7 +70,7 @@ def test_sent_at_corrects_the_client_clock_skew(api, project, stack_settings):
 
 def test_batch_sent_at_applies_to_events_without_their_own(api, project, stack_settings):
     device_now = datetime.now(UTC) - timedelta(days=1)
-    events = [event(timestamp=(device_now - timedelta(minutes=m)).isoformat()) for m in (1, 2)]
+    events = [new_event(timestamp=(device_now - timedelta(minutes=m)).isoformat()) for m in (1, 2)]
     body = {"events": events, "sentAt": device_now.isoformat()}
     response = api.post("/v1/batch", json=body, headers=project.auth)
     assert response.status_code == 202, response.text

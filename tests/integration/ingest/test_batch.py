@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import httpx
 
 from analytics_pipeline.kafka_io.topics import raw_topic
+from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
 
 
-def event(**fields):
-    return {"eventId": f"evt_{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u1", **fields}
-
-
 def test_mixed_batch_reports_each_event(api, project, stack_settings):
-    earlier = event()
+    earlier = new_event()
     assert api.post("/v1/events", json=earlier, headers=project.auth).status_code == 202
-    good = [event() for _ in range(3)]
+    good = [new_event() for _ in range(3)]
     batch = [good[0], {"eventId": "bad id", "eventType": "page_view"}, earlier, good[1], 17, good[2], good[0]]
 
     response = api.post("/v1/batch", json={"events": batch}, headers=project.auth)
@@ -37,7 +33,7 @@ def test_mixed_batch_reports_each_event(api, project, stack_settings):
 
 
 def test_2500_events_in_one_batch(api, project, stack_settings):
-    events = [event(properties={"i": i}) for i in range(2500)]
+    events = [new_event(properties={"i": i}) for i in range(2500)]
     response = api.post("/v1/batch", json={"events": events}, headers=project.auth)
     assert response.status_code == 202, response.text
     assert len(response.json()["accepted"]) == 2500
@@ -56,19 +52,19 @@ def test_envelope_errors_are_400_and_name_the_field(api, project):
     assert "events" in envelope_error(api, project, {})
     assert "events" in envelope_error(api, project, {"events": []})
     assert "events" in envelope_error(api, project, {"events": {"a": 1}})
-    assert "body" in envelope_error(api, project, [event()])
+    assert "body" in envelope_error(api, project, [new_event()])
     assert "body" in envelope_error(api, project, b"[")
-    assert "sentAt" in envelope_error(api, project, {"events": [event()], "sentAt": "noon"})
-    assert "extra" in envelope_error(api, project, {"events": [event()], "extra": 1})
-    too_many = envelope_error(api, project, {"events": [event() for _ in range(2501)]})
+    assert "sentAt" in envelope_error(api, project, {"events": [new_event()], "sentAt": "noon"})
+    assert "extra" in envelope_error(api, project, {"events": [new_event()], "extra": 1})
+    too_many = envelope_error(api, project, {"events": [new_event() for _ in range(2501)]})
     assert "2500" in too_many["events"]
 
 
 def test_batch_over_500_kb_is_413(api, project):
-    events = [event(properties={"blob": "x" * 10_000}) for _ in range(60)]
+    events = [new_event(properties={"blob": "x" * 10_000}) for _ in range(60)]
     response = api.post("/v1/batch", json={"events": events}, headers=project.auth)
     assert response.status_code == 413
 
 
 def test_batch_needs_a_key(api):
-    assert api.post("/v1/batch", json={"events": [event()]}).status_code == 401
+    assert api.post("/v1/batch", json={"events": [new_event()]}).status_code == 401

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import Counter
 
 import httpx
 
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.stack.ingest_server import IngestServer
+from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
-
-
-def event(**fields):
-    return {"eventId": f"evt_{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u1", **fields}
 
 
 def test_health_and_readiness(api):
@@ -33,7 +29,7 @@ def test_readiness_names_the_missing_dependency(start_ingest):
 
 
 def test_metrics_count_requests_events_and_produce_latency(api, project):
-    body = event()
+    body = new_event()
     api.post("/v1/events", json=body, headers=project.auth)
     api.post("/v1/events", json=body, headers=project.auth)
     text = api.get("/metrics").text
@@ -55,7 +51,7 @@ def test_openapi_documents_both_endpoints_and_their_answers(api):
 
 def test_duplicate_is_still_refused_after_the_service_restarted(start_ingest, project):
     server: IngestServer = start_ingest()
-    body = event()
+    body = new_event()
     assert httpx.post(f"{server.url}/v1/events", json=body, headers=project.auth).status_code == 202
     server.stop()
     assert not server.healthy()
@@ -74,7 +70,7 @@ def test_killed_service_loses_no_acknowledged_event(start_ingest, project, stack
     accepted: list[str] = []
     unanswered: list[dict] = []
     enough_accepted = threading.Event()
-    events = [event() for _ in range(400)]
+    events = [new_event() for _ in range(400)]
 
     def send() -> None:
         with httpx.Client(base_url=server.url, timeout=5) as client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,11 +11,8 @@ import redis
 
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.metadata.store import MetadataStore
+from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
-
-
-def event(**fields):
-    return {"eventId": f"evt_{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u1", **fields}
 
 
 def iso(moment: datetime) -> str:
@@ -67,30 +63,30 @@ class TestBadRequest:
         ],
     )
     def test_ill_formed_field_is_named(self, api, project, field, value, fragment):
-        response = api.post("/v1/events", json=event(**{field: value}), headers=project.auth)
+        response = api.post("/v1/events", json=new_event(**{field: value}), headers=project.auth)
         assert response.status_code == 400, response.text
         assert fragment in fields_of(response)[field]
 
     def test_timestamp_more_than_an_hour_ahead(self, api, project):
         ahead = datetime.now(UTC) + timedelta(hours=1, minutes=5)
-        response = api.post("/v1/events", json=event(timestamp=iso(ahead)), headers=project.auth)
+        response = api.post("/v1/events", json=new_event(timestamp=iso(ahead)), headers=project.auth)
         assert response.status_code == 400
         assert "future" in fields_of(response)["timestamp"]
 
     def test_timestamp_more_than_thirty_days_back(self, api, project):
         old = datetime.now(UTC) - timedelta(days=30, hours=1)
-        response = api.post("/v1/events", json=event(timestamp=iso(old)), headers=project.auth)
+        response = api.post("/v1/events", json=new_event(timestamp=iso(old)), headers=project.auth)
         assert response.status_code == 400
         assert "past" in fields_of(response)["timestamp"]
 
     def test_timestamps_inside_the_window_pass(self, api, project):
         for moment in (datetime.now(UTC) + timedelta(minutes=55), datetime.now(UTC) - timedelta(days=29)):
-            response = api.post("/v1/events", json=event(timestamp=iso(moment)), headers=project.auth)
+            response = api.post("/v1/events", json=new_event(timestamp=iso(moment)), headers=project.auth)
             assert response.status_code == 202, response.text
 
     def test_a_rejected_event_never_reaches_kafka(self, api, project, stack_settings):
-        api.post("/v1/events", json=event(eventType="Bad"), headers=project.auth)
-        good = event()
+        api.post("/v1/events", json=new_event(eventType="Bad"), headers=project.auth)
+        good = new_event()
         api.post("/v1/events", json=good, headers=project.auth)
         stored = read_topic(stack_settings.kafka_bootstrap_servers, raw_topic(project.project_id))
         assert [s.key for s in stored] == [good["eventId"]]
@@ -106,33 +102,34 @@ CART_SCHEMA = {
 class TestRegisteredSchema:
     def test_properties_must_satisfy_the_schema_of_their_event_type(self, api, project, metadata_store):
         metadata_store.register_schema(project.project_id, "add_to_cart", CART_SCHEMA)
-        bad = event(eventType="add_to_cart", properties={"productId": 7, "amount": -1})
+        bad = new_event(eventType="add_to_cart", properties={"productId": 7, "amount": -1})
         response = api.post("/v1/events", json=bad, headers=project.auth)
         assert response.status_code == 400
         errors = fields_of(response)
         assert set(errors) == {"properties.productId", "properties.amount"}
         assert "string" in errors["properties.productId"]
 
-        missing = api.post("/v1/events", json=event(eventType="add_to_cart"), headers=project.auth)
+        missing = api.post("/v1/events", json=new_event(eventType="add_to_cart"), headers=project.auth)
         assert missing.status_code == 400
         assert fields_of(missing) == {
             "properties.productId": "is required",
             "properties.amount": "is required",
         }
 
-        good = event(eventType="add_to_cart", properties={"productId": "p", "amount": 3})
+        good = new_event(eventType="add_to_cart", properties={"productId": "p", "amount": 3})
         assert api.post("/v1/events", json=good, headers=project.auth).status_code == 202
 
     def test_types_without_a_schema_pass_on_the_envelope(self, api, project, metadata_store):
         metadata_store.register_schema(project.project_id, "purchase", {"type": "object", "required": ["x"]})
-        response = api.post("/v1/events", json=event(eventType="signup"), headers=project.auth)
+        response = api.post("/v1/events", json=new_event(eventType="signup"), headers=project.auth)
         assert response.status_code == 202
 
     def test_a_new_version_applies_without_a_restart(self, api, project, metadata_store, redis_server):
         pid = project.project_id
         metadata_store.register_schema(pid, "purchase", {"type": "object"})
         assert (
-            api.post("/v1/events", json=event(eventType="purchase"), headers=project.auth).status_code == 202
+            api.post("/v1/events", json=new_event(eventType="purchase"), headers=project.auth).status_code
+            == 202
         )
         metadata_store.register_schema(pid, "purchase", {"type": "object", "required": ["orderId"]})
         # What `analytics schema register` does besides storing: point the cache at the new version.
@@ -141,7 +138,7 @@ class TestRegisteredSchema:
         client.close()
         deadline = datetime.now(UTC) + timedelta(seconds=5)
         while datetime.now(UTC) < deadline:
-            response = api.post("/v1/events", json=event(eventType="purchase"), headers=project.auth)
+            response = api.post("/v1/events", json=new_event(eventType="purchase"), headers=project.auth)
             if response.status_code == 400:
                 break
         assert response.status_code == 400
@@ -150,33 +147,33 @@ class TestRegisteredSchema:
 
 class TestAuthAndSize:
     def test_missing_key(self, api):
-        response = api.post("/v1/events", json=event())
+        response = api.post("/v1/events", json=new_event())
         assert response.status_code == 401
         assert "missing API key" in response.json()["message"]
 
     def test_unknown_key(self, api):
-        response = api.post("/v1/events", json=event(), headers={"Authorization": "Bearer ak_nope"})
+        response = api.post("/v1/events", json=new_event(), headers={"Authorization": "Bearer ak_nope"})
         assert response.status_code == 401
 
     def test_wrong_scheme(self, api, project):
         header = {"Authorization": f"Basic {project.api_key}"}
-        assert api.post("/v1/events", json=event(), headers=header).status_code == 401
+        assert api.post("/v1/events", json=new_event(), headers=header).status_code == 401
 
     def test_revoked_key(self, api, make_project, metadata_store: MetadataStore):
         project = make_project()
         assert metadata_store.revoke_api_key(project.api_key[:10]) == 1
         # the service caches keys for api_key_cache_ttl_s (1 s in tests); a fresh key is not cached
-        response = api.post("/v1/events", json=event(), headers=project.auth)
+        response = api.post("/v1/events", json=new_event(), headers=project.auth)
         assert response.status_code == 401
 
     def test_event_over_32_kb(self, api, project):
-        body = event(properties={"blob": "x" * 33_000})
+        body = new_event(properties={"blob": "x" * 33_000})
         response = api.post("/v1/events", json=body, headers=project.auth)
         assert response.status_code == 413
         assert "32768" in response.json()["message"]
 
     def test_event_over_32_kb_without_content_length(self, api, project):
-        payload = json.dumps(event(properties={"blob": "x" * 33_000})).encode()
+        payload = json.dumps(new_event(properties={"blob": "x" * 33_000})).encode()
 
         def chunks():
             for start in range(0, len(payload), 4096):
@@ -186,14 +183,14 @@ class TestAuthAndSize:
         assert response.status_code == 413
 
     def test_event_just_under_32_kb_passes(self, api, project):
-        body = event(properties={"blob": ""})
+        body = new_event(properties={"blob": ""})
         body["properties"]["blob"] = "x" * (32 * 1024 - len(json.dumps(body)) - 10)
         assert api.post("/v1/events", json=body, headers=project.auth).status_code == 202
 
 
 class TestDuplicates:
     def test_same_event_id_twice_is_409_and_stored_once(self, api, project, stack_settings):
-        body = event()
+        body = new_event()
         assert api.post("/v1/events", json=body, headers=project.auth).status_code == 202
         second = api.post("/v1/events", json=body, headers=project.auth)
         assert second.status_code == 409
@@ -203,12 +200,12 @@ class TestDuplicates:
 
     def test_dedup_is_namespaced_by_project(self, api, make_project):
         first, second = make_project(), make_project()
-        body = event()
+        body = new_event()
         assert api.post("/v1/events", json=body, headers=first.auth).status_code == 202
         assert api.post("/v1/events", json=body, headers=second.auth).status_code == 202
 
     def test_dedup_key_lives_24_hours(self, api, project, redis_server):
-        body = event()
+        body = new_event()
         api.post("/v1/events", json=body, headers=project.auth)
         client = redis.Redis.from_url(redis_server.settings.redis_url)
         key = f"event:{project.project_id}:{body['eventId']}"
@@ -222,11 +219,12 @@ class TestRateLimits:
         server = start_ingest(rate_limit_project="5/minute")
         with httpx.Client(base_url=server.url) as client:
             codes = [
-                client.post("/v1/events", json=event(), headers=project.auth).status_code for _ in range(8)
+                client.post("/v1/events", json=new_event(), headers=project.auth).status_code
+                for _ in range(8)
             ]
             assert codes[:5] == [202] * 5
             assert codes[5:] == [429] * 3
-            limited = client.post("/v1/events", json=event(), headers=project.auth)
+            limited = client.post("/v1/events", json=new_event(), headers=project.auth)
             assert 1 <= int(limited.headers["Retry-After"]) <= 60
             assert limited.json()["error"] == "rate_limited"
 
@@ -235,21 +233,22 @@ class TestRateLimits:
         busy, quiet = make_project(), make_project()
         with httpx.Client(base_url=server.url) as client:
             for _ in range(4):
-                client.post("/v1/events", json=event(), headers=busy.auth)
-            assert client.post("/v1/events", json=event(), headers=quiet.auth).status_code == 202
+                client.post("/v1/events", json=new_event(), headers=busy.auth)
+            assert client.post("/v1/events", json=new_event(), headers=quiet.auth).status_code == 202
 
     def test_per_event_type_and_per_user_limits(self, start_ingest, project):
         server = start_ingest(rate_limit_event_type="3/minute", rate_limit_user="2/minute")
         with httpx.Client(base_url=server.url) as client:
             views = [
-                client.post("/v1/events", json=event(userId=f"u{i}"), headers=project.auth) for i in range(4)
+                client.post("/v1/events", json=new_event(userId=f"u{i}"), headers=project.auth)
+                for i in range(4)
             ]
             assert [r.status_code for r in views] == [202, 202, 202, 429]
             assert int(views[-1].headers["Retry-After"]) >= 1
             # signup has its own per-type budget (3), but one user gets only 2
             signups = [
                 client.post(
-                    "/v1/events", json=event(eventType="signup", userId="heavy"), headers=project.auth
+                    "/v1/events", json=new_event(eventType="signup", userId="heavy"), headers=project.auth
                 )
                 for _ in range(3)
             ]

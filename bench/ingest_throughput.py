@@ -41,11 +41,8 @@ from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.sdk import AnalyticsClient
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.stack.ingest_server import IngestServer
-from analytics_pipeline.stack.kafka_broker import KafkaBroker
-from analytics_pipeline.stack.ports import free_ports
-from analytics_pipeline.stack.redis_server import RedisServer
-from analytics_pipeline.stack.services import REPO_ROOT
+from analytics_pipeline.stack import stack
+from analytics_pipeline.stack.isolated import isolated_settings
 from analytics_pipeline.timeutil import utc_now
 
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -138,21 +135,10 @@ def bench_sdk(url: str, api_key: str, events: list[dict]) -> Result:
     return Result("sdk: AnalyticsClient.track()", len(events), time.perf_counter() - started, [])
 
 
-def start_stack(home: Path) -> tuple[Settings, list]:
-    kafka_port, controller_port, redis_port, ingest_port = free_ports(4)
-    settings = Settings(
-        home=home,
-        jars_dir=REPO_ROOT / ".local" / "jars",
-        kafka_bootstrap_servers=f"127.0.0.1:{kafka_port}",
-        kafka_controller_port=controller_port,
-        redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        ingest_port=ingest_port,
-        rate_limit_project="1000000/second",
-    )
-    services = [RedisServer(settings), KafkaBroker(settings), IngestServer(settings)]
-    for service in services:
-        service.ensure_running()
-    return settings, services
+def start_stack(home: Path) -> Settings:
+    settings = isolated_settings(home, rate_limit_project="1000000/second")
+    stack.up(settings)
+    return settings
 
 
 def report(results: list[Result], baseline: Result) -> None:
@@ -184,7 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as home:
         with console.status("starting a private Kafka, Redis and ingestion API ..."):
-            settings, services = start_stack(Path(home))
+            settings = start_stack(Path(home))
         try:
             store = MetadataStore(settings.metadata_database_url)
             project = provision_project(settings, store, f"bench-{uuid.uuid4().hex[:6]}")
@@ -207,8 +193,7 @@ def main() -> None:
             report(results, results[0])
             console.print(f"events in {topic}: {landed:,} (expected {sum(r.events for r in results):,})")
         finally:
-            for service in reversed(services):
-                service.stop()
+            stack.down(settings)
 
 
 if __name__ == "__main__":

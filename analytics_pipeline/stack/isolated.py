@@ -1,0 +1,40 @@
+"""A stack beside another: fresh loopback ports and its own state folder (tests, benchmarks).
+
+The jars come from the repo's .local/jars (fetched once by `make install`), so a private stack
+does not refetch them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack.ports import free_ports
+from analytics_pipeline.stack.services import REPO_ROOT
+
+SHARED_JARS_DIR = REPO_ROOT / ".local" / "jars"
+# The setting that places each service; a service whose setting is given explicitly stays put.
+_ADDRESS_SETTING = {"kafka": "kafka_bootstrap_servers", "redis": "redis_url", "ingest": "ingest_port"}
+
+
+def with_new_ports(settings: Settings, *services: str) -> Settings:
+    """A copy of the settings in which the named services ("kafka", "redis", "ingest") move."""
+    kafka_port, controller_port, redis_port, ingest_port = free_ports(4)
+    update: dict[str, Any] = {}
+    if "kafka" in services:
+        update |= {
+            "kafka_bootstrap_servers": f"127.0.0.1:{kafka_port}",
+            "kafka_controller_port": controller_port,
+        }
+    if "redis" in services:
+        update["redis_url"] = f"redis://127.0.0.1:{redis_port}/0"
+    if "ingest" in services:
+        update["ingest_port"] = ingest_port
+    return settings.model_copy(update=update)
+
+
+def isolated_settings(home: Path, **overrides: Any) -> Settings:
+    """Settings for a private Kafka, Redis and ingestion API under ``home``, on free ports."""
+    settings = Settings(**{"home": home, "jars_dir": SHARED_JARS_DIR, **overrides})
+    return with_new_ports(settings, *(name for name, key in _ADDRESS_SETTING.items() if key not in overrides))

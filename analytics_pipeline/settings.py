@@ -87,6 +87,35 @@ class Settings(BaseSettings):
     )
     api_key_cache_ttl_s: float = Field(30.0, description="In-process cache of key hash -> project.")
 
+    # --- streaming worker ---
+    stream_group: str = Field("stream-processing", description="Consumer group of the streaming workers.")
+    stream_host: str = Field("127.0.0.1", description="Where a worker serves /metrics (its health check).")
+    stream_metrics_port: int = 8002
+    stream_max_batch: int = Field(1_000, ge=1, description="Most records one batch (one Redis script) takes.")
+    stream_poll_timeout_ms: int = Field(500, ge=1)
+    stream_topic_refresh_s: float = Field(10.0, gt=0, description="New projects are consumed within this.")
+    stream_processed_ttl_s: int = Field(
+        86_400, ge=1, description="How long processed:{project}:{eventId} prevents a recount."
+    )
+    stream_max_attempts: int = Field(3, ge=1, description="Tries of one failing event before the DLQ.")
+    stream_retry_budget_s: float = Field(
+        30.0, gt=0, description="Retry a batch this long (Redis/Kafka down) before re-polling it."
+    )
+    metric_ttl_windows: float = Field(
+        2.0, gt=0, description="A window's aggregates live this many window widths after its start."
+    )
+
+    # --- query service ---
+    query_host: str = "127.0.0.1"
+    query_port: int = 8001
+    query_max_windows: int = Field(1_440, ge=1, description="Most windows one metrics query may span.")
+
+    # --- Dagster ---
+    dagster_url: str = Field("http://127.0.0.1:3000", description="The webserver the worker reports to.")
+    stream_report_interval_s: float = Field(
+        60.0, gt=0, description="How often the worker reports realtime_metrics to Dagster."
+    )
+
     # --- SDK / load generator ---
     api_url: str | None = Field(
         None, description="Where `analytics generate` and the demo send; default: the local ingestion API."
@@ -121,6 +150,10 @@ class Settings(BaseSettings):
     @property
     def ingest_api_url(self) -> str:
         return self.api_url or f"http://{self.ingest_host}:{self.ingest_port}"
+
+    @property
+    def query_api_url(self) -> str:
+        return f"http://{self.query_host}:{self.query_port}"
 
     @property
     def jar_root(self) -> Path:

@@ -1,46 +1,22 @@
-"""The contract of a record in a raw topic, as the ingestion service writes it.
+"""Contract reports over samples of raw records.
 
-Only the ingestion service should write to ``events.{project_id}``; anything else that does (a
-replay tool, a misconfigured producer) can break what every consumer relies on. These checks
-find such records before the streaming worker or the lakehouse trip over them.
+The contract itself lives in ``analytics_pipeline.events.raw_record``, shared with the streaming
+worker and the lakehouse, so a record the check accepts is one every consumer accepts.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from analytics_pipeline.events.raw_record import parse_raw_record
 from analytics_pipeline.kafka_io.admin import TopicRecord
-from analytics_pipeline.kafka_io.topics import project_of_raw_topic
-from analytics_pipeline.timeutil import parse_rfc3339
-
-REQUIRED_FIELDS = ("eventId", "eventType", "userId", "timestamp", "receivedAt", "properties", "projectId")
 
 
 def record_problems(record: TopicRecord) -> list[str]:
     """What is wrong with one raw record; empty when it honours the contract."""
-    try:
-        value = json.loads(record.value or b"")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return ["value is not UTF-8 JSON"]
-    if not isinstance(value, dict):
-        return ["value is not a JSON object"]
-    problems = [f"{name} missing" for name in REQUIRED_FIELDS if name not in value]
-    if record.key is None or record.key.decode(errors="replace") != value.get("eventId"):
-        problems.append("key is not the eventId")
-    if "projectId" in value and value["projectId"] != project_of_raw_topic(record.topic):
-        problems.append("projectId does not match the topic")
-    for name in ("timestamp", "receivedAt"):
-        try:
-            parse_rfc3339(value[name])
-        except (KeyError, TypeError, ValueError):
-            if name in value:
-                problems.append(f"{name} is not RFC 3339")
-    if "properties" in value and not isinstance(value["properties"], dict):
-        problems.append("properties is not an object")
-    return problems
+    return parse_raw_record(record.topic, record.key, record.value)[1]
 
 
 @dataclass(frozen=True)

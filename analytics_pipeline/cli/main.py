@@ -11,6 +11,7 @@ from analytics_pipeline.cli import (
     schema_cmd,
     serve_cmd,
     stack_cmd,
+    stream_cmd,
     topics_cmd,
 )
 
@@ -27,6 +28,7 @@ app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(serve_cmd.app, name="serve")
 app.command("generate")(generate_cmd.generate)
 app.command("demo")(demo_cmd.demo)
+app.command("stream-worker")(stream_cmd.stream_worker)
 
 if __name__ == "__main__":
     app()

@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from analytics_pipeline.ingest.http_errors import ApiError, AsciiJSONResponse, render_api_error
 from analytics_pipeline.ingest.routes import router
 from analytics_pipeline.ingest.service import IngestService
 from analytics_pipeline.settings import Settings, get_settings
+from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, render_api_error
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

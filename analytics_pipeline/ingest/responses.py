@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from analytics_pipeline.ingest.http_errors import FieldErrorBody
+from analytics_pipeline.web.errors import FieldErrorBody
 
 
 class Accepted(BaseModel):

@@ -18,12 +18,12 @@ from analytics_pipeline.events.envelope import (
     parse_timestamp_field,
     pydantic_errors,
 )
-from analytics_pipeline.ingest.http_errors import ApiError, AsciiJSONResponse, ErrorBody, read_json_body
 from analytics_pipeline.ingest.pipeline import IngestOutcome
 from analytics_pipeline.ingest.readiness import kafka_ready, redis_ready
 from analytics_pipeline.ingest.responses import Accepted, BatchResult
 from analytics_pipeline.ingest.service import IngestService
 from analytics_pipeline.timeutil import utc_now
+from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, ErrorBody, read_json_body
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False, description="The project's API key: `Authorization: Bearer ak_...`")

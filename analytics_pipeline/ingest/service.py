@@ -7,9 +7,7 @@ import math
 from datetime import timedelta
 
 from analytics_pipeline.events.envelope import TimeWindow
-from analytics_pipeline.ingest.auth import ApiKeyResolver
 from analytics_pipeline.ingest.dedup import Deduplicator
-from analytics_pipeline.ingest.http_errors import ApiError
 from analytics_pipeline.ingest.metrics import IngestMetrics
 from analytics_pipeline.ingest.pipeline import IngestPipeline
 from analytics_pipeline.ingest.ratelimit import RateLimits
@@ -19,6 +17,8 @@ from analytics_pipeline.kafka_io.producer import AckedProducer
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.redis_guard import GuardedRedis
 from analytics_pipeline.settings import Settings
+from analytics_pipeline.web.auth import ApiKeyResolver
+from analytics_pipeline.web.errors import ApiError
 
 
 class IngestService:
@@ -54,13 +54,7 @@ class IngestService:
         self.store.close()
 
     async def authenticate(self, api_key: str | None) -> str:
-        """The project the bearer key belongs to; 401 otherwise."""
-        if not api_key:
-            raise ApiError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>")
-        project_id = await self.auth.project_for(api_key)
-        if project_id is None:
-            raise ApiError(401, "unauthorized", "unknown API key")
-        return project_id
+        return await self.auth.authenticate(api_key)
 
     async def check_project_rate(self, project_id: str, cost: int) -> None:
         retry_after = await self.limits.project_retry_after(project_id, cost)

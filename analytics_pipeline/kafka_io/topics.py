@@ -31,6 +31,10 @@ def dead_letter_topic(project_id: str) -> str:
     return f"events.dlq.{project_id}"
 
 
+def metrics_topic(metric: str) -> str:
+    return f"metrics.{metric}"
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -63,3 +67,18 @@ def project_topics(project_id: str, settings: Settings) -> list[TopicSpec]:
             {**common, "retention.ms": str(30 * DAY_MS)},
         ),
     ]
+
+
+def metrics_topic_spec(metric: str, settings: Settings) -> TopicSpec:
+    """``metrics.{metric}``: window snapshots of every project, 10 partitions, 24 h, gzip (the design's)."""
+    return TopicSpec(
+        metrics_topic(metric),
+        10,
+        settings.kafka_replication_factor or 1,
+        {
+            "compression.type": "gzip",
+            "min.insync.replicas": str(settings.kafka_min_insync_replicas),
+            "cleanup.policy": "delete",
+            "retention.ms": str(DAY_MS),
+        },
+    )

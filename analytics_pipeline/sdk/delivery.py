@@ -16,11 +16,11 @@ import httpx
 from pydantic import ValidationError
 
 from analytics_pipeline.events.envelope import FieldError
-from analytics_pipeline.ingest.http_errors import ErrorBody
 from analytics_pipeline.ingest.responses import BatchResult
 from analytics_pipeline.sdk.buffer import QueuedEvent
 from analytics_pipeline.sdk.encoding import encode_batch
 from analytics_pipeline.sdk.report import BatchOutcome, FailedEvent, RejectedEvent
+from analytics_pipeline.web.errors import ErrorBody
 
 BATCH_PATH = "/v1/batch"
 

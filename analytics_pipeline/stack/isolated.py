@@ -15,12 +15,21 @@ from analytics_pipeline.stack.services import REPO_ROOT
 
 SHARED_JARS_DIR = REPO_ROOT / ".local" / "jars"
 # The setting that places each service; a service whose setting is given explicitly stays put.
-_ADDRESS_SETTING = {"kafka": "kafka_bootstrap_servers", "redis": "redis_url", "ingest": "ingest_port"}
+_ADDRESS_SETTING = {
+    "kafka": "kafka_bootstrap_servers",
+    "redis": "redis_url",
+    "ingest": "ingest_port",
+    "query": "query_port",
+    "stream": "stream_metrics_port",
+    "dagster": "dagster_url",
+}
 
 
 def with_new_ports(settings: Settings, *services: str) -> Settings:
-    """A copy of the settings in which the named services ("kafka", "redis", "ingest") move."""
-    kafka_port, controller_port, redis_port, ingest_port = free_ports(4)
+    """A copy of the settings in which the named services (keys of ``_ADDRESS_SETTING``) move."""
+    kafka_port, controller_port, redis_port, ingest_port, query_port, stream_port, dagster_port = free_ports(
+        7
+    )
     update: dict[str, Any] = {}
     if "kafka" in services:
         update |= {
@@ -31,10 +40,16 @@ def with_new_ports(settings: Settings, *services: str) -> Settings:
         update["redis_url"] = f"redis://127.0.0.1:{redis_port}/0"
     if "ingest" in services:
         update["ingest_port"] = ingest_port
+    if "query" in services:
+        update["query_port"] = query_port
+    if "stream" in services:
+        update["stream_metrics_port"] = stream_port
+    if "dagster" in services:
+        update["dagster_url"] = f"http://127.0.0.1:{dagster_port}"
     return settings.model_copy(update=update)
 
 
 def isolated_settings(home: Path, **overrides: Any) -> Settings:
-    """Settings for a private Kafka, Redis and ingestion API under ``home``, on free ports."""
+    """Settings for a private stack under ``home``, every service on a free port."""
     settings = Settings(**{"home": home, "jars_dir": SHARED_JARS_DIR, **overrides})
     return with_new_ports(settings, *(name for name, key in _ADDRESS_SETTING.items() if key not in overrides))

@@ -1,16 +1,23 @@
-"""The local stack as a whole: Redis, Kafka and the ingestion API, in dependency order."""
+"""The local stack as a whole, in dependency order: Redis, Kafka, the APIs, the streaming worker."""
 
 from __future__ import annotations
 
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.stack.ingest_server import IngestServer
+from analytics_pipeline.stack.api_servers import IngestServer, QueryServer
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.services import ServiceStatus, StackService
+from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 
 
 def stack_services(settings: Settings) -> list[StackService]:
-    return [RedisServer(settings), KafkaBroker(settings), IngestServer(settings)]
+    return [
+        RedisServer(settings),
+        KafkaBroker(settings),
+        IngestServer(settings),
+        QueryServer(settings),
+        StreamWorkerProcess(settings),
+    ]
 
 
 def up(settings: Settings) -> list[ServiceStatus]:

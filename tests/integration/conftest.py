@@ -17,7 +17,7 @@ import sqlalchemy
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.stack.ingest_server import IngestServer
+from analytics_pipeline.stack.api_servers import IngestServer
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.postgres_server import PostgresServer

@@ -9,7 +9,7 @@ from collections import Counter
 import httpx
 
 from analytics_pipeline.kafka_io.topics import raw_topic
-from analytics_pipeline.stack.ingest_server import IngestServer
+from analytics_pipeline.stack.api_servers import IngestServer
 from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
 

@@ -11,6 +11,7 @@ import asyncio
 from analytics_pipeline.metadata.api_keys import hash_api_key
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.ttl_cache import TTLCache
+from analytics_pipeline.web.errors import ApiError
 
 _UNKNOWN = ""
 _UNKNOWN_TTL_S = 5.0
@@ -30,4 +31,13 @@ class ApiKeyResolver:
             return cached or None
         project_id = await asyncio.to_thread(self._store.project_for_key_hash, key_hash)
         self._cache.set(key_hash, project_id or _UNKNOWN, self._ttl_s if project_id else _UNKNOWN_TTL_S)
+        return project_id
+
+    async def authenticate(self, api_key: str | None) -> str:
+        """The project the bearer key belongs to; 401 otherwise."""
+        if not api_key:
+            raise ApiError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>")
+        project_id = await self.project_for(api_key)
+        if project_id is None:
+            raise ApiError(401, "unauthorized", "unknown API key")
         return project_id

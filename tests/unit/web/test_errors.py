@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import StarletteDeprecationWarning
 
 from analytics_pipeline.events.envelope import FieldError
-from analytics_pipeline.ingest.http_errors import (
+from analytics_pipeline.web.errors import (
     ApiError,
     AsciiJSONResponse,
     read_json_body,

@@ -1,0 +1,40 @@
+"""``analytics stream-worker``: consume every raw topic into the real-time aggregates."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Annotated
+
+import typer
+from prometheus_client import start_http_server
+
+from analytics_pipeline.settings import get_settings
+from analytics_pipeline.streaming.worker import StreamWorker
+
+
+def stream_worker(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve /metrics here; default: ANALYTICS_STREAM_METRICS_PORT (8002).")
+    ] = None,
+) -> None:
+    """Run one worker of group stream-processing until SIGTERM or Ctrl-C; start several to share
+    the partitions (each with its own --metrics-port)."""
+    settings = get_settings()
+    if metrics_port is not None:
+        settings = settings.model_copy(update={"stream_metrics_port": metrics_port})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    worker = StreamWorker(settings)
+    start_http_server(settings.stream_metrics_port, settings.stream_host, registry=worker.metrics.registry)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger(__name__).info("signal %d: finishing the current batch", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    worker.run(stop)

@@ -1,0 +1,45 @@
+"""Read metric windows back from the real-time aggregates in Redis (one pipelined round trip)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from analytics_pipeline.realtime.layout import COUNT_FIELD, MetricWindow
+from analytics_pipeline.realtime.windows import Granularity, window_start
+
+
+@dataclass(frozen=True)
+class WindowValue:
+    start: datetime
+    value: int  # the event count; for active_users, the unique users
+    unique_users: int
+
+
+def retained_from(now: datetime, granularity: Granularity, ttl_windows: float) -> datetime:
+    """The earliest window start whose aggregates are still in Redis (older ones have expired)."""
+    oldest_live = now - timedelta(seconds=granularity.seconds * ttl_windows)
+    return window_start(oldest_live, granularity) + granularity.width
+
+
+async def read_windows(
+    client: aioredis.Redis, project_id: str, metric: str, granularity: Granularity, starts: list[datetime]
+) -> list[WindowValue]:
+    """Per window: its event count and unique users; zeros where Redis holds nothing.
+
+    ``active_users`` has no count of its own: its value is its unique users.
+    """
+    windows = [MetricWindow(project_id, metric, granularity, start) for start in starts]
+    async with client.pipeline(transaction=False) as pipe:
+        for window in windows:
+            pipe.hget(window.key, COUNT_FIELD)
+            pipe.pfcount(window.users_key)
+        replies = await pipe.execute()
+    values = []
+    for index, window in enumerate(windows):
+        count, unique = replies[2 * index], int(replies[2 * index + 1])
+        value = int(count or 0) if window.counts_events else unique
+        values.append(WindowValue(window.start, value, unique))
+    return values

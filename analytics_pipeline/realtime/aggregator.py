@@ -1,0 +1,131 @@
+"""One batch of events into the real-time aggregates, atomically and exactly once in effect."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+from typing import Protocol
+
+import redis
+
+from analytics_pipeline.realtime.layout import ALL_EVENTS, MetricWindow, metrics_of, processed_key
+from analytics_pipeline.realtime.windows import Granularity, window_start
+
+_SCRIPT = files("analytics_pipeline.realtime").joinpath("apply_batch.lua").read_text()
+
+
+class AggregatedEvent(Protocol):
+    """What the aggregates need of an event (``RawEvent`` has it)."""
+
+    @property
+    def project_id(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def timestamp(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class WindowSnapshot:
+    """A window's value right after the batch; ``count`` is None for ``active_users``."""
+
+    window: MetricWindow
+    count: int | None
+    unique_users: int
+
+
+@dataclass(frozen=True)
+class BatchEffect:
+    total: int
+    duplicates: frozenset[int]  # indices of events whose effect was already in Redis
+    snapshots: list[WindowSnapshot]  # every open window the batch touched, as it stands now
+    closed: Counter[Granularity]  # events not counted at a granularity: their window had expired
+
+    @property
+    def applied(self) -> int:
+        return self.total - len(self.duplicates)
+
+
+class RealtimeAggregator:
+    """Builds the script's payload from the events and runs it (one Redis round trip per batch)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        ttl_windows: float,
+        processed_ttl_s: int,
+        granularities: Sequence[Granularity] = tuple(Granularity),
+    ) -> None:
+        self._client = client
+        self._script = client.register_script(_SCRIPT)
+        self._ttl_windows = ttl_windows
+        self._processed_ttl_s = processed_ttl_s
+        self._granularities = tuple(granularities)
+
+    def already_processed(self, events: Sequence[AggregatedEvent]) -> list[bool]:
+        """Which events are marked processed now (a read-only look, before producing anything)."""
+        if not events:
+            return []
+        marks = self._client.mget([processed_key(e.project_id, e.event_id) for e in events])
+        return [mark is not None for mark in marks]
+
+    def apply(self, events: Sequence[AggregatedEvent]) -> BatchEffect:
+        if not events:
+            return BatchEffect(0, frozenset(), [], Counter())
+        windows: list[MetricWindow] = []
+        window_index: dict[MetricWindow, int] = {}
+        group_index: dict[tuple[str, str, int], int] = {}
+        groups: list[list[int]] = []
+        payload_events = []
+        for event in events:
+            group_key = (event.project_id, event.event_type, int(event.timestamp.timestamp()) // 60)
+            group = group_index.get(group_key)
+            if group is None:
+                members = []
+                for window in self._windows_of(event):
+                    if window not in window_index:
+                        window_index[window] = len(windows) + 1  # Lua is 1-based
+                        windows.append(window)
+                    members.append(window_index[window])
+                groups.append(members)
+                group = group_index[group_key] = len(groups)
+            payload_events.append([processed_key(event.project_id, event.event_id), event.user_id, group])
+        payload = {
+            "ttl": self._processed_ttl_s,
+            "keys": [
+                [
+                    w.key if w.counts_events else "",
+                    w.users_key,
+                    int(w.expires_at(self._ttl_windows).timestamp()),
+                ]
+                for w in windows
+            ],
+            "groups": groups,
+            "events": payload_events,
+        }
+        duplicates, counts, uniques, closed = self._script(args=[json.dumps(payload, separators=(",", ":"))])
+        snapshots, refused = [], Counter[Granularity]()
+        for window, count, unique, skipped in zip(windows, counts, uniques, closed, strict=True):
+            if skipped and window.metric == ALL_EVENTS:
+                refused[window.granularity] += int(skipped)
+            if count >= 0:
+                snapshots.append(
+                    WindowSnapshot(window, int(count) if window.counts_events else None, int(unique))
+                )
+        return BatchEffect(len(events), frozenset(int(i) for i in duplicates), snapshots, refused)
+
+    def _windows_of(self, event: AggregatedEvent) -> list[MetricWindow]:
+        return [
+            MetricWindow(event.project_id, metric, granularity, window_start(event.timestamp, granularity))
+            for granularity in self._granularities
+            for metric in metrics_of(event.event_type)
+        ]

@@ -1,0 +1,1 @@
+"""The streaming worker: raw topics -> exact real-time aggregates in Redis, processed events, DLQ."""

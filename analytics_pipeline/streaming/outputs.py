@@ -1,0 +1,211 @@
+"""What the worker writes to Kafka: processed events, window snapshots, dead letters.
+
+Everything of a batch is flushed and acknowledged before its offsets are committed; a failure
+raises ``OutputFailed`` and the batch is retried (a fresh producer replaces the old one, since
+kafka-python's idempotent producer can stay wedged after a broker crash).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from kafka.producer.future import FutureRecordMetadata
+
+from analytics_pipeline.events.raw_record import RawEvent
+from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION, ensure_topics
+from analytics_pipeline.kafka_io.topics import (
+    dead_letter_topic,
+    metrics_topic,
+    metrics_topic_spec,
+    processed_topic,
+    project_of_raw_topic,
+)
+from analytics_pipeline.realtime.aggregator import WindowSnapshot
+from analytics_pipeline.realtime.windows import format_window
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.timeutil import format_rfc3339, utc_now
+
+log = logging.getLogger(__name__)
+
+
+class OutputFailed(Exception):
+    """Kafka did not acknowledge everything the batch wrote."""
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """Where a record came from: enough to find it again, and what it held."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+
+    @property
+    def position(self) -> str:
+        return f"{self.topic}/{self.partition}@{self.offset}"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: SourceRecord
+    stage: str  # decode | contract | aggregate
+    reason: str
+    attempts: int = 1
+
+
+def build_worker_producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        api_version=KAFKA_API_VERSION,
+        client_id="analytics-stream-worker",
+        acks="all",
+        enable_idempotence=True,
+        compression_type="snappy",
+        linger_ms=5,
+        max_block_ms=int(settings.kafka_produce_timeout_s * 1000),
+        retry_backoff_ms=100,
+        reconnect_backoff_max_ms=1000,
+    )
+
+
+class StreamOutputs:
+    def __init__(self, settings: Settings, factory: Callable[[], KafkaProducer] | None = None) -> None:
+        self._settings = settings
+        self._factory = factory or (lambda: build_worker_producer(settings))
+        self._producer: KafkaProducer | None = None
+        self._pending: list[FutureRecordMetadata] = []
+        self._known_metric_topics: set[str] = set()
+
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = self._factory()
+        return self._producer
+
+    def processed(self, events: Iterable[tuple[SourceRecord, RawEvent]], worker_id: str) -> None:
+        """Validated events, enriched with where and when they were processed; same key (eventId)."""
+        processed_at = format_rfc3339(utc_now())
+        for source, event in events:
+            value = {
+                **event.value,
+                "processedAt": processed_at,
+                "source": {"topic": source.topic, "partition": source.partition, "offset": source.offset},
+            }
+            self._send(
+                processed_topic(event.project_id), source.key, _json(value), [("worker", worker_id.encode())]
+            )
+
+    def snapshots(self, snapshots: Iterable[WindowSnapshot]) -> None:
+        """The latest value of each window the batch touched, on ``metrics.{metric}``.
+
+        Keyed by project, granularity and window, so a window's snapshots stay in order on one
+        partition and the last one is its current value.
+        """
+        updated_at = format_rfc3339(utc_now())
+        for snapshot in snapshots:
+            window = snapshot.window
+            topic = metrics_topic(window.metric)
+            self._ensure_metric_topic(window.metric, topic)
+            start = format_window(window.start)
+            value = {
+                "projectId": window.project_id,
+                "metric": window.metric,
+                "granularity": str(window.granularity),
+                "windowStart": start,
+                "count": snapshot.count,
+                "uniqueUsers": snapshot.unique_users,
+                "updatedAt": updated_at,
+            }
+            self._send(topic, f"{window.project_id}:{window.granularity}:{start}".encode(), _json(value))
+
+    def dead_letter(self, letter: DeadLetter, worker_id: str) -> None:
+        """The record as it was, with why and where from in the headers."""
+        record = letter.record
+        project_id = project_of_raw_topic(record.topic)
+        if project_id is None:  # the pattern subscription only yields raw topics
+            raise ValueError(f"{record.topic} is not a raw topic")
+        headers = {
+            "error.stage": letter.stage,
+            "error.reason": letter.reason[:1000],
+            "error.attempts": str(letter.attempts),
+            "source.topic": record.topic,
+            "source.partition": str(record.partition),
+            "source.offset": str(record.offset),
+            "source.timestamp": str(record.timestamp_ms),
+            "failed.at": format_rfc3339(utc_now()),
+            "worker": worker_id,
+        }
+        self._send(
+            dead_letter_topic(project_id),
+            record.key,
+            record.value,
+            [(name, value.encode()) for name, value in headers.items()],
+        )
+
+    def flush(self) -> None:
+        """Wait until Kafka acknowledged everything sent since the last flush."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
+            self.producer.flush(timeout=self._settings.kafka_produce_timeout_s)
+            for future in pending:
+                future.get(timeout=0)
+        except KafkaError as exc:
+            self._replace_producer()
+            raise OutputFailed(f"Kafka did not acknowledge the batch's output: {exc}") from exc
+
+    def discard(self) -> None:
+        """Forget unacknowledged sends (the batch will be redone) and start a fresh producer."""
+        self._pending = []
+        self._replace_producer()
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=self._settings.kafka_produce_timeout_s)
+            self._producer = None
+
+    def _send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        try:
+            self._pending.append(self.producer.send(topic, key=key, value=value, headers=headers))
+        except KafkaError as exc:
+            self._replace_producer()
+            raise OutputFailed(f"could not hand a record to Kafka: {exc}") from exc
+
+    def _ensure_metric_topic(self, metric: str, topic: str) -> None:
+        if topic in self._known_metric_topics:
+            return
+        try:
+            ensure_topics(
+                self._settings.kafka_bootstrap_servers, [metrics_topic_spec(metric, self._settings)]
+            )
+        except KafkaError as exc:
+            raise OutputFailed(f"could not create {topic}: {exc}") from exc
+        self._known_metric_topics.add(topic)
+
+    def _replace_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=0)
+            except Exception:
+                log.warning("closing the old producer failed", exc_info=True)
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,1 @@
+"""What the HTTP services share: the error shape and API-key authentication."""

@@ -17,3 +17,23 @@ raw_events = dg.AssetSpec(
     group_name="streams",
     metadata={"topic_pattern": "events.{project_id}", "retention": "7 days", "key": "eventId"},
 )
+
+REALTIME_METRICS = dg.AssetKey("realtime_metrics")
+
+realtime_metrics = dg.AssetSpec(
+    REALTIME_METRICS,
+    deps=[RAW_EVENTS],
+    description=(
+        "Per-window aggregates kept in Redis by the streaming worker (consumer group "
+        "stream-processing over the raw topics): keys metric:{project}:{metric}:{granularity}:{window}, "
+        "served by GET /v1/metrics/{metric} on the query service. Not computed by Dagster: the worker "
+        "reports materializations over HTTP (POST /report_asset_materialization/realtime_metrics)."
+    ),
+    kinds={"redis"},
+    group_name="streams",
+    metadata={
+        "key_pattern": "metric:{project}:{metric}:{granularity}:{window}",
+        "consumer_group": "stream-processing",
+        "served_by": "GET /v1/metrics/{metric}",
+    },
+)

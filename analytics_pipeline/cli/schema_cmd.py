@@ -31,7 +31,7 @@ def register(
     ],
 ) -> None:
     """Store FILE as the next version of the schema for EVENT_TYPE; the service enforces it at once."""
-    if not re.match(EVENT_TYPE_PATTERN, event_type):
+    if not re.fullmatch(EVENT_TYPE_PATTERN, event_type):
         fail(f"event type {event_type!r} must match {EVENT_TYPE_PATTERN}")
     try:
         json_schema = json.loads(file.read_text())

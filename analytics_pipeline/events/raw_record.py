@@ -37,6 +37,9 @@ class RawEvent:
 
 def parse_raw_record(topic: str, key: bytes | None, value: bytes | None) -> tuple[RawEvent | None, list[str]]:
     """The event, or None and what is wrong with the record (one phrase per breach)."""
+    project_id = project_of_raw_topic(topic)
+    if project_id is None:
+        return None, ["topic is not a raw topic"]
     try:
         decoded = json.loads(value or b"")
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -46,7 +49,6 @@ def parse_raw_record(topic: str, key: bytes | None, value: bytes | None) -> tupl
     problems = [f"{name} missing" for name in REQUIRED_FIELDS if name not in decoded]
     if key is None or key.decode(errors="replace") != decoded.get("eventId"):
         problems.append("key is not the eventId")
-    project_id = project_of_raw_topic(topic)
     if "projectId" in decoded and decoded["projectId"] != project_id:
         problems.append("projectId does not match the topic")
     problems += _field_problems(decoded)
@@ -57,8 +59,8 @@ def parse_raw_record(topic: str, key: bytes | None, value: bytes | None) -> tupl
         except (KeyError, TypeError, ValueError):
             if name in decoded:
                 problems.append(f"{name} is not RFC 3339")
-    if problems or project_id is None:
-        return None, problems or ["topic is not a raw topic"]
+    if problems:
+        return None, problems
     event = RawEvent(
         project_id=project_id,
         event_id=decoded["eventId"],
@@ -73,7 +75,7 @@ def parse_raw_record(topic: str, key: bytes | None, value: bytes | None) -> tupl
 def _field_problems(value: dict[str, Any]) -> list[str]:
     problems = []
     for name, pattern in (("eventId", _EVENT_ID), ("eventType", _EVENT_TYPE)):
-        if name in value and not (isinstance(value[name], str) and pattern.match(value[name])):
+        if name in value and not (isinstance(value[name], str) and pattern.fullmatch(value[name])):
             problems.append(f"{name} does not match {pattern.pattern}")
     user_id = value.get("userId", "-")
     if not isinstance(user_id, str) or not user_id:

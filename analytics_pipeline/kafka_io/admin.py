@@ -157,3 +157,12 @@ def tail_records(
                     if r.offset < latest[tp]
                 )
         return records
+
+
+def committed_offsets(
+    bootstrap_servers: str, group: str, timeout_s: float = 10.0
+) -> dict[TopicPartition, int]:
+    """The group's committed offset per partition (what it will read next), as Kafka tooling shows it."""
+    with admin_client(bootstrap_servers, timeout_s) as admin:
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}

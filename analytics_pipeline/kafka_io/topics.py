@@ -19,7 +19,7 @@ _RAW_TOPIC = re.compile(r"^events\.(?P<project_id>[a-z0-9][a-z0-9-]*)$")
 
 def project_of_raw_topic(topic: str) -> str | None:
     """The project id if ``topic`` is a raw topic (``events.{id}``, not processed or dead letters)."""
-    match = _RAW_TOPIC.match(topic)
+    match = _RAW_TOPIC.fullmatch(topic)
     return match["project_id"] if match else None
 
 

@@ -50,7 +50,7 @@ class StoredSchema:
 def project_id_from_name(name: str) -> str:
     """Lower-case, dash-separated id that is also safe inside a Kafka topic name."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")[:48].rstrip("-")
-    if not PROJECT_ID_PATTERN.match(slug):
+    if not PROJECT_ID_PATTERN.fullmatch(slug):
         raise MetadataError(f"cannot derive a project id from {name!r}: use letters, digits and dashes")
     return slug
 
@@ -90,7 +90,7 @@ class MetadataStore:
     # --- projects ---
     def create_project(self, name: str, project_id: str | None = None) -> Project:
         project_id = project_id or project_id_from_name(name)
-        if not PROJECT_ID_PATTERN.match(project_id):
+        if not PROJECT_ID_PATTERN.fullmatch(project_id):
             raise MetadataError(f"invalid project id {project_id!r}: want {PROJECT_ID_PATTERN.pattern}")
         project = Project(project_id=project_id, name=name, created_at=_now())
         try:

@@ -34,13 +34,13 @@ def parse_metric_request(
     max_windows: int,
 ) -> tuple[MetricRequest | None, list[FieldError]]:
     errors = []
-    if not _METRIC.match(metric):
+    if not _METRIC.fullmatch(metric):
         errors.append(
             FieldError("metric", f"must be all_events, active_users or an eventType ({EVENT_TYPE_PATTERN})")
         )
     choices = ", ".join(g.value for g in Granularity)
     try:
-        parsed_granularity = Granularity(granularity or Granularity.MINUTE)
+        parsed_granularity = Granularity(Granularity.MINUTE if granularity is None else granularity)
     except ValueError:
         parsed_granularity = None
         errors.append(FieldError("granularity", f"must be one of {choices}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -25,7 +26,7 @@ _SECONDS = {Granularity.MINUTE: 60, Granularity.HOUR: 3_600, Granularity.DAY: 86
 
 def window_start(moment: datetime, granularity: Granularity) -> datetime:
     """The start of the window holding ``moment`` (windows are aligned to the Unix epoch, in UTC)."""
-    epoch_s = int(moment.timestamp()) // granularity.seconds * granularity.seconds
+    epoch_s = math.floor(moment.timestamp()) // granularity.seconds * granularity.seconds
     return datetime.fromtimestamp(epoch_s, UTC)
 
 

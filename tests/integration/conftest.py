@@ -17,11 +17,12 @@ import sqlalchemy
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.stack.api_servers import IngestServer
+from analytics_pipeline.stack.api_servers import IngestServer, QueryServer
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.postgres_server import PostgresServer
 from analytics_pipeline.stack.redis_server import RedisServer
+from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 from tests.support.stack import isolated_settings, with_new_ports
 
 
@@ -69,6 +70,53 @@ def ingest_server(
     server.ensure_running()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def stream_worker(
+    stack_settings: Settings, redis_server: RedisServer, kafka_broker: KafkaBroker
+) -> Iterator[StreamWorkerProcess]:
+    """The session's streaming worker (group stream-processing over every test's raw topics).
+
+    Tests may kill and restart it (``.process.kill()``, ``.ensure_running()``).
+    """
+    worker = StreamWorkerProcess(stack_settings)
+    worker.ensure_running()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def start_worker(stack_settings: Settings, redis_server: RedisServer, kafka_broker: KafkaBroker):
+    """Factory: another streaming worker process, in a consumer group of its own by default."""
+    started: list[StreamWorkerProcess] = []
+
+    def start(**overrides) -> StreamWorkerProcess:
+        settings = with_new_ports(stack_settings, "stream").model_copy(
+            update={"stream_group": f"stream-{uuid.uuid4().hex[:8]}", **overrides}
+        )
+        worker = StreamWorkerProcess(settings)
+        worker.ensure_running()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def query_server(stack_settings: Settings, redis_server: RedisServer) -> Iterator[QueryServer]:
+    server = QueryServer(stack_settings)
+    server.ensure_running()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def query_api(query_server: QueryServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=query_server.url, timeout=30.0) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,13 @@ TEST_SETTINGS: dict[str, Any] = {
     "rate_limit_project": "100000/second",
     "schema_local_ttl_s": 0.5,
     "api_key_cache_ttl_s": 1.0,
+    # Windows live 60 widths (1m: an hour), so tests can check exact counts over many windows;
+    # events older than that test the closed-window rule.
+    "metric_ttl_windows": 60.0,
+    "stream_topic_refresh_s": 1.0,
+    "stream_poll_timeout_ms": 200,
+    "stream_retry_budget_s": 10.0,
+    "stream_report_interval_s": 2.0,
 }
 
 

@@ -28,6 +28,16 @@ def test_the_code_location_loads_and_resolves(monkeypatch):
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
+def test_the_realtime_aggregates_are_an_external_asset_downstream_of_the_raw_events(monkeypatch):
+    asset_graph = load(monkeypatch).get_repository_def().asset_graph
+    realtime = dg.AssetKey("realtime_metrics")
+    assert realtime in asset_graph.get_all_asset_keys()
+    assert asset_graph.get(realtime).parent_keys == {dg.AssetKey("raw_events")}
+    assert realtime in asset_graph.get(dg.AssetKey("raw_events")).child_keys
+    assert not asset_graph.get(realtime).is_materializable, "external: the streaming worker reports it"
+    assert asset_graph.get(realtime).group_name == "streams"
+
+
 def test_the_environment_chooses_the_kafka_cluster(monkeypatch):
     definitions = load(monkeypatch, ANALYTICS_KAFKA_BOOTSTRAP_SERVERS="kafka-1.internal:9092")
     assert definitions.resources["kafka"].bootstrap_servers == "kafka-1.internal:9092"

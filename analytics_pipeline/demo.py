@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,15 +14,19 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from analytics_pipeline.demo_live import run_live
 from analytics_pipeline.kafka_io.admin import topic_offsets
-from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.kafka_io.topics import dead_letter_topic, processed_topic, raw_topic
 from analytics_pipeline.loadgen.runner import run_generator
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.provisioning import provision_project
+from analytics_pipeline.realtime.windows import Granularity, format_window, window_start
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.services import REPO_ROOT
+from analytics_pipeline.timeutil import utc_now
 
 DEMO_PROJECT = "demo"
+LIVE_RATE = 150.0  # events/s in the live part: enough to see the minutes fill
 SCHEMA_DIR = REPO_ROOT / "examples" / "schemas"
 
 
@@ -90,7 +95,7 @@ def _explain(answer: dict) -> str:
     return answer.get("message") or answer.get("status", "")
 
 
-def run_demo(settings: Settings, console: Console, events: int = 5_000) -> None:
+def run_demo(settings: Settings, console: Console, events: int = 5_000, live_seconds: float = 20.0) -> None:
     store = MetadataStore(settings.metadata_database_url)
     try:
         project = demo_project(settings, store)
@@ -124,15 +129,40 @@ def run_demo(settings: Settings, console: Console, events: int = 5_000) -> None:
             "█" * round(30 * new / new_total),
         )
     console.print(table)
+    live = run_live(
+        console,
+        api_url=settings.ingest_api_url,
+        query_url=settings.query_api_url,
+        api_key=project.api_key,
+        seconds=live_seconds,
+        rate=LIVE_RATE,
+    )
+    today = window_start(utc_now(), Granularity.DAY)
+    worker_metrics = f"http://{settings.stream_host}:{settings.stream_metrics_port}/metrics"
     console.print(
         Panel.fit(
-            f"{summary.delivered} events accepted and durable in Kafka ({summary.rate:,.0f} events/s).\n"
-            f"API docs     {settings.ingest_api_url}/docs\n"
-            f"Metrics      {settings.ingest_api_url}/metrics\n"
+            f"{summary.delivered:,} events durable in Kafka ({summary.rate:,.0f} events/s), "
+            f"then {live:,} live;\n"
+            f"aggregated per minute, hour and day by the streaming worker.\n"
+            f"Ingest API   {settings.ingest_api_url}/docs\n"
+            f"Metrics API  {settings.query_api_url}/docs\n"
+            f"Prometheus   {settings.ingest_api_url}/metrics (ingest API)\n"
+            f"             {worker_metrics} (stream worker)\n"
+            f"Topics       {topic}, {processed_topic(project.project_id)}, "
+            f"{dead_letter_topic(project.project_id)}, metrics.*\n"
             f"Offsets      .venv/bin/analytics topics offsets {project.project_id}\n"
             f"Your key     {project.key_file}\n"
             f"Logs         {settings.home.resolve() / 'logs'}\n"
             f"Stop         make down",
             title="where to look",
         )
+    )
+    console.print(
+        "Today's purchases per hour:\n"
+        f"  curl -H 'Authorization: Bearer {project.api_key}' "
+        f"'{settings.query_api_url}/v1/metrics/purchase?granularity=1h"
+        f"&startTime={format_window(today)}&endTime={format_window(today + timedelta(days=1))}'",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
     )

@@ -54,7 +54,6 @@ from analytics_pipeline.events.envelope import TimeWindow, validate_event
 from analytics_pipeline.events.raw_record import RawEvent, parse_raw_record
 from analytics_pipeline.events.record import kafka_record
 from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION, admin_client, offsets_consumer
-from analytics_pipeline.kafka_io.producer import build_kafka_producer
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.loadgen.synthetic import generate_events
 from analytics_pipeline.metadata.store import MetadataStore
@@ -182,10 +181,10 @@ def group_probe(settings: Settings, topic: str, group: str) -> Iterator[GroupPro
         yield GroupProbe(admin, consumer, topic, group)
 
 
-def preload(settings: Settings, topic: str, records: Sequence[tuple[bytes, bytes]]) -> float:
-    """Bulk acks=all producer; every future is checked, so the topic holds exactly the N records."""
-    started = time.perf_counter()
-    producer = KafkaProducer(
+def bulk_producer(settings: Settings) -> KafkaProducer:
+    """acks=all like the ingestion service, but batching freely: the load generator should take as
+    little of the shared cores as it can (kafka-python pays per send, and per batch it wakes for)."""
+    return KafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         api_version=KAFKA_API_VERSION,
         acks="all",
@@ -193,6 +192,12 @@ def preload(settings: Settings, topic: str, records: Sequence[tuple[bytes, bytes
         linger_ms=20,
         batch_size=256 * 1024,
     )
+
+
+def preload(settings: Settings, topic: str, records: Sequence[tuple[bytes, bytes]]) -> float:
+    """Every future is checked, so the topic holds exactly the N records."""
+    started = time.perf_counter()
+    producer = bulk_producer(settings)
     with progress_bar() as progress:
         task = progress.add_task("pre-loading raw events", total=len(records))
         futures = []
@@ -413,15 +418,15 @@ class StreamPlan:
 
 
 def produce_at_rate(plan: StreamPlan, ready: ProcessEvent, done: ProcessEvent) -> None:
-    """Child process: live events at a fixed rate through the ingestion service's own producer.
+    """Child process: live events at a fixed rate, encoded as the ingestion service encodes them.
 
-    A process rather than a thread, so that it takes CPU from the worker as the ingestion service
-    does, but not the worker's GIL (which would understate the worker, not the machine).
+    A process rather than a thread: a thread would take the worker's GIL, which measures the
+    load generator rather than the worker. It still takes CPU from the shared cores (reported).
     """
     settings, project_id, rate = plan.settings, plan.project_id, plan.rate
     source = EventSource(seed=2)
     topic = raw_topic(project_id)
-    producer = build_kafka_producer(settings)
+    producer = bulk_producer(settings)
     producer.partitions_for(topic)  # metadata fetched before the clock starts
     failures: list[Exception] = []
     ready.set()

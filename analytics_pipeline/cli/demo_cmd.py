@@ -11,6 +11,9 @@ from analytics_pipeline.demo import run_demo
 from analytics_pipeline.settings import get_settings
 
 
-def demo(events: Annotated[int, typer.Option(min=1, help="Synthetic events to send.")] = 5_000) -> None:
-    """Create the demo project, send a realistic load, show where it landed."""
-    run_demo(get_settings(), stdout, events)
+def demo(
+    events: Annotated[int, typer.Option(min=1, help="Synthetic events to send.")] = 5_000,
+    live_seconds: Annotated[float, typer.Option(min=1, help="How long to send live events.")] = 20.0,
+) -> None:
+    """Create the demo project, send a realistic load, show where it landed and the live metrics."""
+    run_demo(get_settings(), stdout, events, live_seconds)

@@ -49,6 +49,8 @@ class StreamWorker:
             worker_id=self.worker_id,
             max_attempts=settings.stream_max_attempts,
         )
+        self._lag_labels: set[tuple[str, str]] = set()
+        self._lag = 0
         self.reporter = DagsterReporter(
             settings.dagster_url, settings.stream_report_interval_s, self.worker_id
         )
@@ -61,14 +63,14 @@ class StreamWorker:
             while not stop.is_set():
                 polled = consumer.poll(timeout_ms=self.settings.stream_poll_timeout_ms)
                 records = [source_record(record) for batch in polled.values() for record in batch]
-                lag = self._record_lag(consumer)
+                self._lag = self._record_lag(consumer)
                 if records:
                     self._handle(consumer, records, stop)
-                self.reporter.maybe_report(lag)
+                self.reporter.maybe_report(self._lag)
         finally:
             consumer.close(autocommit=False)
             self._outputs.close()
-            self.reporter.close()
+            self.reporter.close(self._lag)
             self._redis.close()
 
     def _handle(self, consumer: KafkaConsumer, records: list[SourceRecord], stop: threading.Event) -> None:
@@ -112,12 +114,18 @@ class StreamWorker:
             log.warning("offset commit failed (%s); the batch will be redelivered and skipped", exc)
 
     def _record_lag(self, consumer: KafkaConsumer) -> int:
-        total = 0
+        """Per assigned partition, records behind its end (as of the last fetch); the total."""
+        total, labels = 0, set()
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
             lag = max(highwater - consumer.position(tp, timeout_ms=1000), 0)
-            self.metrics.lag.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
+            label = (tp.topic, str(tp.partition))
+            self.metrics.lag.labels(*label).set(lag)
+            labels.add(label)
             total += lag
+        for gone in self._lag_labels - labels:  # revoked in a rebalance: another worker reports it
+            self.metrics.lag.remove(*gone)
+        self._lag_labels = labels
         return total

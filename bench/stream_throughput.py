@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as ProcessEvent
@@ -69,7 +69,9 @@ from analytics_pipeline.realtime.windows import Granularity, window_start, windo
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack import stack
 from analytics_pipeline.stack.isolated import isolated_settings
+from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.process import wait_until
+from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 from analytics_pipeline.streaming.worker import StreamWorker
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
@@ -210,6 +212,55 @@ def preload(settings: Settings, topic: str, records: Sequence[tuple[bytes, bytes
             future.get(timeout=0)
     producer.close()
     return time.perf_counter() - started
+
+
+# --- CPU of the processes sharing the cores -------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of all the process's threads (Linux /proc); NaN once the process is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds per process over one measured stretch, and the stretch's wall time."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    def cores(self, name: str) -> str:
+        return f"{self.seconds[name] / self.wall_s:.2f}" if name in self.seconds else "-"
+
+
+class CpuMeter:
+    """On 2 shared cores a rate alone says little: where the CPU went says who was the bottleneck."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+
+    @contextmanager
+    def measure(self, extra: dict[str, int] | None = None) -> Iterator[CpuUse]:
+        pids = {**self._pids, **(extra or {})}
+        use = CpuUse()
+        before, started = {name: cpu_seconds(pid) for name, pid in pids.items()}, time.perf_counter()
+        yield use
+        use.wall_s = time.perf_counter() - started
+        use.seconds = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+
+
+def stack_meter(settings: Settings) -> CpuMeter:
+    pids = {"this process": os.getpid()}
+    for name, service in (("Redis", RedisServer(settings)), ("Kafka", KafkaBroker(settings))):
+        pid = service.process.running_pid()
+        if pid is None:
+            raise BenchError(f"{name} of the private stack is not running")
+        pids[name] = pid
+    return CpuMeter(pids)
 
 
 # --- baselines ------------------------------------------------------------------------------
@@ -462,6 +513,7 @@ class LagRun:
     samples: list[LagSample]  # one a second, the last when the producer finished
     drain_s: float | None  # from the producer's end until the worker caught up; None: not within 30 s
     producer_exit: int | None
+    cpu: CpuUse  # while producing
 
     @property
     def seconds(self) -> float:
@@ -512,7 +564,7 @@ def drain_time(probe: GroupProbe, timeout_s: float = 30.0) -> float | None:
 
 
 def bench_lag(
-    settings: Settings, probe: GroupProbe, project_id: str, rate: float, seconds: float
+    settings: Settings, probe: GroupProbe, meter: CpuMeter, plan: StreamPlan
 ) -> tuple[LagRun, WorkerStats]:
     """A worker in the same group as the throughput run (so it starts caught up) against a steady stream."""
     run = WorkerThread(settings, "bench-lag")
@@ -520,17 +572,18 @@ def bench_lag(
     ready, done = context.Event(), context.Event()
     producer = context.Process(
         target=produce_at_rate,
-        args=(StreamPlan(settings, project_id, rate, seconds), ready, done),
+        args=(plan, ready, done),
         daemon=True,
     )
     try:
         run.start()
-        if not wait_until(lambda: run.assigned(raw_topic(project_id)), 60.0, 0.1):
+        if not wait_until(lambda: run.assigned(raw_topic(plan.project_id)), 60.0, 0.1):
             raise BenchError("the lag-phase worker got no partitions within 60 s")
         producer.start()
         if not ready.wait(60):
             raise BenchError("the producer process did not start within 60 s")
-        samples = sample_while_producing(probe, done, producer, run, seconds)
+        with meter.measure(extra={"producer": producer.pid}) as cpu:
+            samples = sample_while_producing(probe, done, producer, run, plan.seconds)
         with console.status("lag: waiting for the worker to drain ..."):
             drain_s = drain_time(probe)
     finally:
@@ -539,7 +592,7 @@ def bench_lag(
             producer.terminate()
             producer.join(5)
         run.stop()
-    return LagRun(samples, drain_s, producer.exitcode), WorkerStats.of(run.registry)
+    return LagRun(samples, drain_s, producer.exitcode, cpu), WorkerStats.of(run.registry)
 
 
 # --- checks and reports ---------------------------------------------------------------------
@@ -579,9 +632,11 @@ def throughput_table(results: list[Result], baseline_a: Result, baseline_b: Resu
 
 def worker_table(phases: list[tuple[str, WorkerStats]]) -> Table:
     table = Table(title="the worker's own metrics per batch (prometheus registry)")
-    table.caption = "closed-window: events not counted at a granularity whose window had expired (1m: 2 min)"
+    table.caption = (
+        "DLQ: dead-lettered; closed: events not counted at a granularity whose window had expired (1m: 2 min)"
+    )
     columns = ("run", "batches", "rec/batch", "mean ms", "p95 ms <=", "µs/event", "applied")
-    columns += ("duplicates", "dead-lettered", "closed-window", "retries", "commit fails")
+    columns += ("duplicates", "DLQ", "closed", "retries", "commit fails")
     for column in columns:
         table.add_column(column, justify="left" if column == "run" else "right")
     for name, stats in phases:
@@ -601,6 +656,23 @@ def worker_table(phases: list[tuple[str, WorkerStats]]) -> Table:
             f"{stats.retries:,}",
             f"{stats.commit_failures:,}",
         )
+    return table
+
+
+def cpu_table(rows: list[tuple[str, CpuUse, int]]) -> Table:
+    """Cores busy per process (CPU s / wall s) in each measured stretch, and this process's cost per event."""
+    table = Table(title=f"CPU: cores busy during each run ({os.cpu_count()} cores on this machine)")
+    table.caption = (
+        "this process runs the measured client: the bare consumer, the Redis pipeline or the worker"
+    )
+    names = ("this process", "producer", "Redis", "Kafka")
+    for column in ("run", "wall s", *names, "total", "this process µs/event"):
+        table.add_column(column, justify="left" if column == "run" else "right")
+    for name, use, events in rows:
+        total = sum(use.seconds.values()) / use.wall_s
+        per_event = use.seconds["this process"] / events * 1e6
+        cells = [use.cores(process) for process in names]
+        table.add_row(name, f"{use.wall_s:.1f}", *cells, f"{total:.2f}", f"{per_event:,.0f}")
     return table
 
 
@@ -692,40 +764,41 @@ def run_benchmark(settings: Settings, args: argparse.Namespace) -> None:
         StreamWorkerProcess(settings).stop()
         project_id = create_project(settings)
     topic = raw_topic(project_id)
+    meter = stack_meter(settings)
     worker_settings = settings.model_copy(update={"stream_group": f"bench-stream-{uuid.uuid4().hex[:8]}"})
     with console.status(f"building {args.events:,} raw records ..."):
         now = utc_now()
         payloads = EventSource(seed=1).payloads(args.events, now=now, span_s=PRELOAD_SPAN_S)
         records = encode(settings, project_id, payloads, now)
-    console.print(
-        f"pre-loaded {args.events:,} records into {topic} in {preload(settings, topic, records):.1f} s"
-    )
+        naive_events = decode(topic, records)
+    loaded_s = preload(settings, topic, records)
+    console.print(f"pre-loaded {args.events:,} records into {topic} in {loaded_s:.1f} s (not measured)")
 
-    baseline_a = bench_bare_consumer(settings, topic, args.events)
-    baseline_b, commands = bench_naive_redis(settings, f"{project_id}-naive", decode(topic, records))
+    with meter.measure() as cpu_a:
+        baseline_a = bench_bare_consumer(settings, topic, args.events)
+    with meter.measure() as cpu_b:
+        baseline_b, commands = bench_naive_redis(settings, f"{project_id}-naive", naive_events)
     with group_probe(settings, topic, worker_settings.stream_group) as probe:
-        worker, throughput_stats = bench_worker(worker_settings, probe, args.events)
+        with meter.measure() as cpu_worker:
+            worker, throughput_stats = bench_worker(worker_settings, probe, args.events)
         console.print(throughput_table([baseline_a, baseline_b, worker], baseline_a, baseline_b, commands))
-        lag, lag_stats = bench_lag(worker_settings, probe, project_id, args.rate, args.lag_seconds)
+        plan = StreamPlan(worker_settings, project_id, args.rate, args.lag_seconds)
+        lag, lag_stats = bench_lag(worker_settings, probe, meter, plan)
         in_topic = probe.end()
 
-    console.print(worker_table([("throughput", throughput_stats), ("lag", lag_stats)]))
-    console.print(
-        exactly_once_table(
-            [
-                ("throughput run: applied = records", args.events, throughput_stats.applied),
-                ("lag run: applied = records produced in it", in_topic - args.events, lag_stats.applied),
-                ("both runs: duplicates + dead letters", 0, sum_rejects(throughput_stats, lag_stats)),
-                (
-                    "Redis: all_events 1d counts = records in topic",
-                    in_topic,
-                    counted_in_redis(settings, project_id),
-                ),
-            ]
-        )
-    )
     console.print(lag_interval_table(lag))
     console.print(lag_summary_table(lag, args.rate))
+    console.print(worker_table([("throughput", throughput_stats), ("lag", lag_stats)]))
+    cpu_rows = [("baseline A", cpu_a, args.events), ("baseline B", cpu_b, args.events)]
+    cpu_rows += [("worker", cpu_worker, args.events), ("lag run", lag.cpu, lag.samples[-1].produced)]
+    console.print(cpu_table(cpu_rows))
+    checks = [
+        ("throughput run: applied = records", args.events, throughput_stats.applied),
+        ("lag run: applied = records produced in it", in_topic - args.events, lag_stats.applied),
+        ("both runs: duplicates + dead letters", 0, sum_rejects(throughput_stats, lag_stats)),
+        ("Redis: all_events 1d counts = records in topic", in_topic, counted_in_redis(settings, project_id)),
+    ]
+    console.print(exactly_once_table(checks))
 
 
 def main() -> None:

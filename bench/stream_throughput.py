@@ -10,8 +10,11 @@ the ingestion service writes them (not measured), then:
               pipelined (transaction=False) 1,000 events at a time
   worker      StreamWorker.run in a thread over the N records (fresh group): decode, publish the
               processed events, one Lua script per batch, snapshots, commit; until all is committed
-  lag         a producer process writes live events at --rate for --lag-seconds while a worker
-              consumes; lag = end offsets minus the worker group's committed offsets, every second
+  lag         a producer process (a thread would take the worker's GIL) writes live events at
+              --rate for --lag-seconds while a worker consumes; lag = end offsets minus the worker
+              group's committed offsets, sampled every second
+  CPU         cores busy per process (this one, the producer, Redis, Kafka) in each run, from /proc:
+              on 2 shared cores it says whether the machine or the worker was the limit
 
 The worker's rate is compared with min(A, B): it can be no faster than reading Kafka, and a client
 that does the same Redis writes naively is what one Lua script per batch must beat. Everything
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import logging
 import multiprocessing
 import os
 import random
@@ -373,7 +377,8 @@ class WorkerThread:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(30)
+        if self._thread.ident is not None:  # started
+            self._thread.join(30)
 
     @property
     def registry(self) -> CollectorRegistry:
@@ -556,6 +561,16 @@ def sample_while_producing(
             )
 
 
+def stop_process(process: BaseProcess, *, finished: bool) -> None:
+    """A producer that finished gets time to close; one interrupted mid-run is terminated at once."""
+    if process.pid is None:
+        return
+    process.join(15 if finished else 0)
+    if process.is_alive():
+        process.terminate()
+        process.join(5)
+
+
 def drain_time(probe: GroupProbe, timeout_s: float = 30.0) -> float | None:
     started = time.monotonic()
     if wait_until(lambda: probe.committed() >= probe.end(), timeout_s, interval_s=0.1):
@@ -587,10 +602,7 @@ def bench_lag(
         with console.status("lag: waiting for the worker to drain ..."):
             drain_s = drain_time(probe)
     finally:
-        producer.join(15)
-        if producer.is_alive():
-            producer.terminate()
-            producer.join(5)
+        stop_process(producer, finished=done.is_set())
         run.stop()
     return LagRun(samples, drain_s, producer.exitcode, cpu), WorkerStats.of(run.registry)
 
@@ -809,6 +821,8 @@ def main() -> None:
     parser.add_argument("--lag-seconds", type=float, default=60.0, help="length of the lag run")
     parser.add_argument("--rate", type=float, default=7_000.0, help="events/s produced during the lag run")
     args = parser.parse_args()
+    # The private stack runs no Dagster; the worker's one warning about it would land between tables.
+    logging.getLogger("analytics_pipeline.streaming.dagster_report").setLevel(logging.ERROR)
     console.print(f"{os.cpu_count()} cores shared by Kafka, Redis, the producer and the worker")
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as home:
         settings = isolated_settings(Path(home))

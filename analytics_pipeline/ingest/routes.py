@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Request, Security
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 
@@ -23,11 +23,10 @@ from analytics_pipeline.ingest.readiness import kafka_ready, redis_ready
 from analytics_pipeline.ingest.responses import Accepted, BatchResult
 from analytics_pipeline.ingest.service import IngestService
 from analytics_pipeline.timeutil import utc_now
+from analytics_pipeline.web.auth import Credentials
 from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, ErrorBody, read_json_body
 
 router = APIRouter()
-bearer = HTTPBearer(auto_error=False, description="The project's API key: `Authorization: Bearer ak_...`")
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Invalid JSON or invalid fields, each named."},
@@ -51,8 +50,7 @@ def _service(request: Request) -> IngestService:
 
 
 async def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str:
-    """HTTPBearer has checked the scheme: anything but ``Bearer <key>`` arrives as None."""
-    return await _service(request).authenticate(credentials.credentials if credentials else None)
+    return await _service(request).auth.authenticate(credentials)
 
 
 @router.post(

@@ -53,9 +53,6 @@ class IngestService:
         await self.redis.close()
         self.store.close()
 
-    async def authenticate(self, api_key: str | None) -> str:
-        return await self.auth.authenticate(api_key)
-
     async def check_project_rate(self, project_id: str, cost: int) -> None:
         retry_after = await self.limits.project_retry_after(project_id, cost)
         if retry_after is not None:

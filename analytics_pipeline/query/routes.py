@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Security
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from analytics_pipeline.ingest.readiness import redis_ready
 from analytics_pipeline.query.metric_request import parse_metric_request
 from analytics_pipeline.query.service import QueryService
 from analytics_pipeline.realtime.windows import format_window
+from analytics_pipeline.web.auth import Credentials
 from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, ErrorBody
 
 router = APIRouter()
-bearer = HTTPBearer(auto_error=False, description="The project's API key: `Authorization: Bearer ak_...`")
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Invalid query parameters, each named."},
@@ -62,7 +60,7 @@ async def get_metric(
     granularity: Annotated[str | None, Query(description="1m (default), 1h or 1d.")] = None,
 ) -> MetricSeries:
     service = _service(request)
-    project_id = await service.auth.authenticate(credentials.credentials if credentials else None)
+    project_id = await service.auth.authenticate(credentials)
     parsed, errors = parse_metric_request(
         metric, start_time, end_time, granularity, max_windows=service.settings.query_max_windows
     )

@@ -7,11 +7,19 @@ turn into a database query per request.
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
+
+from fastapi import Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from analytics_pipeline.metadata.api_keys import hash_api_key
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.ttl_cache import TTLCache
 from analytics_pipeline.web.errors import ApiError
+
+bearer = HTTPBearer(auto_error=False, description="The project's API key: `Authorization: Bearer ak_...`")
+# HTTPBearer has checked the scheme: anything but ``Bearer <key>`` arrives as None.
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 _UNKNOWN = ""
 _UNKNOWN_TTL_S = 5.0
@@ -33,8 +41,11 @@ class ApiKeyResolver:
         self._cache.set(key_hash, project_id or _UNKNOWN, self._ttl_s if project_id else _UNKNOWN_TTL_S)
         return project_id
 
-    async def authenticate(self, api_key: str | None) -> str:
+    async def authenticate(self, credentials: HTTPAuthorizationCredentials | str | None) -> str:
         """The project the bearer key belongs to; 401 otherwise."""
+        api_key = (
+            credentials.credentials if isinstance(credentials, HTTPAuthorizationCredentials) else credentials
+        )
         if not api_key:
             raise ApiError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>")
         project_id = await self.project_for(api_key)

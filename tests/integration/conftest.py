@@ -72,6 +72,15 @@ def ingest_server(
     server.stop()
 
 
+@pytest.fixture
+def own_redis(stack_settings: Settings) -> Iterator[RedisServer]:
+    """A Redis of the test's own, so stopping it disturbs no other test."""
+    server = RedisServer(with_new_ports(stack_settings, "redis"))
+    server.ensure_running()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def stream_worker(
     stack_settings: Settings, redis_server: RedisServer, kafka_broker: KafkaBroker

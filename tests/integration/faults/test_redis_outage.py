@@ -5,17 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from analytics_pipeline.kafka_io.topics import raw_topic
-from analytics_pipeline.settings import Settings
-from analytics_pipeline.stack.redis_server import RedisServer
 from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
-from tests.support.stack import with_new_ports
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +28,6 @@ def metric(client: httpx.Client, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     return 0.0
-
-
-@pytest.fixture
-def own_redis(stack_settings: Settings) -> Iterator[RedisServer]:
-    """A Redis of this test's own, so stopping it disturbs no other test."""
-    server = RedisServer(with_new_ports(stack_settings, "redis"))
-    server.ensure_running()
-    yield server
-    server.stop()
 
 
 def test_redis_killed_fail_open_then_dedup_again_when_back(own_redis, start_ingest, project, stack_settings):

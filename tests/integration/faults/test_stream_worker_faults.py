@@ -19,7 +19,6 @@ from analytics_pipeline.realtime.windows import Granularity
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.process import wait_until
-from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.timeutil import parse_rfc3339
 from tests.integration.streaming.expected import close_enough, expected_windows
 from tests.integration.streaming.test_worker import generated_load
@@ -31,14 +30,6 @@ from tests.support.stack import with_new_ports
 pytestmark = pytest.mark.slow
 
 EVENTS = 20_000
-
-
-@pytest.fixture
-def own_redis(stack_settings: Settings) -> Iterator[RedisServer]:
-    server = RedisServer(with_new_ports(stack_settings, "redis"))
-    server.ensure_running()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -45,13 +45,14 @@ class WindowSnapshot:
 @dataclass(frozen=True)
 class BatchEffect:
     total: int
-    duplicates: frozenset[int]  # indices of events whose effect was already in Redis
+    duplicates: frozenset[int]  # indices of events another record already counted
+    replays: frozenset[int]  # indices of events this same record already counted (a redelivery)
     snapshots: list[WindowSnapshot]  # every open window the batch touched, as it stands now
     closed: Counter[Granularity]  # events not counted at a granularity: their window had expired
 
     @property
     def applied(self) -> int:
-        return self.total - len(self.duplicates)
+        return self.total - len(self.duplicates) - len(self.replays)
 
 
 class RealtimeAggregator:
@@ -71,22 +72,16 @@ class RealtimeAggregator:
         self._processed_ttl_s = processed_ttl_s
         self._granularities = tuple(granularities)
 
-    def already_processed(self, events: Sequence[AggregatedEvent]) -> list[bool]:
-        """Which events are marked processed now (a read-only look, before producing anything)."""
+    def apply(self, events: Sequence[AggregatedEvent], positions: Sequence[str]) -> BatchEffect:
+        """``positions[i]`` names where event i was read (``partition@offset``): what its mark holds."""
         if not events:
-            return []
-        marks = self._client.mget([processed_key(e.project_id, e.event_id) for e in events])
-        return [mark is not None for mark in marks]
-
-    def apply(self, events: Sequence[AggregatedEvent]) -> BatchEffect:
-        if not events:
-            return BatchEffect(0, frozenset(), [], Counter())
+            return BatchEffect(0, frozenset(), frozenset(), [], Counter())
         windows: list[MetricWindow] = []
         window_index: dict[MetricWindow, int] = {}
         group_index: dict[tuple[str, str, int], int] = {}
         groups: list[list[int]] = []
         payload_events = []
-        for event in events:
+        for event, position in zip(events, positions, strict=True):
             group_key = (event.project_id, event.event_type, int(event.timestamp.timestamp()) // 60)
             group = group_index.get(group_key)
             if group is None:
@@ -98,7 +93,8 @@ class RealtimeAggregator:
                     members.append(window_index[window])
                 groups.append(members)
                 group = group_index[group_key] = len(groups)
-            payload_events.append([processed_key(event.project_id, event.event_id), event.user_id, group])
+            key = processed_key(event.project_id, event.event_id)
+            payload_events.append([key, event.user_id, group, position])
         payload = {
             "ttl": self._processed_ttl_s,
             "keys": [
@@ -112,7 +108,9 @@ class RealtimeAggregator:
             "groups": groups,
             "events": payload_events,
         }
-        duplicates, counts, uniques, closed = self._script(args=[json.dumps(payload, separators=(",", ":"))])
+        duplicates, replays, counts, uniques, closed = self._script(
+            args=[json.dumps(payload, separators=(",", ":"))]
+        )
         snapshots, refused = [], Counter[Granularity]()
         for window, count, unique, skipped in zip(windows, counts, uniques, closed, strict=True):
             if skipped and window.metric == ALL_EVENTS:
@@ -121,7 +119,13 @@ class RealtimeAggregator:
                 snapshots.append(
                     WindowSnapshot(window, int(count) if window.counts_events else None, int(unique))
                 )
-        return BatchEffect(len(events), frozenset(int(i) for i in duplicates), snapshots, refused)
+        return BatchEffect(
+            len(events),
+            frozenset(int(i) for i in duplicates),
+            frozenset(int(i) for i in replays),
+            snapshots,
+            refused,
+        )
 
     def _windows_of(self, event: AggregatedEvent) -> list[MetricWindow]:
         return [

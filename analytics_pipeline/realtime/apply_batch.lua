@@ -6,14 +6,20 @@ ARGV[1] is JSON:
   ttl     seconds a processed:{project}:{eventId} mark lives
   keys    [[count key or "", users key, expire-at epoch seconds], ...]  one per metric window
   groups  [[key index (1-based), ...], ...]                             the windows one event updates
-  events  [[processed key, userId, group index (1-based)], ...]
+  events  [[processed key, userId, group index (1-based), source position], ...]
 
 Everything the batch changes happens in this one script: Redis runs it atomically, so the marks
 and the counts can never disagree, whatever crashes when. Types are checked before the first
 write, because Redis does not roll a script back when a command in it fails.
 
-Returns {duplicates, counts, uniques, closed}:
-  duplicates  0-based indices of events already marked (their effect is already in the aggregates)
+A mark holds the source position (partition@offset) of the record that counted the event, so a
+redelivery of that same record (a replay after a crash) is told apart from a true duplicate
+(the same eventId at another offset): both are not counted again, but a replay is reported so the
+caller can publish its outputs again.
+
+Returns {duplicates, replays, counts, uniques, closed}:
+  duplicates  0-based indices of events marked by another record (already counted)
+  replays     0-based indices of events marked by this very record (already counted)
   counts      per key: the count after the batch (0 for keys without one, -1 for closed windows)
   uniques     per key: PFCOUNT after the batch (-1 for closed windows)
   closed      per key: how many events were not counted because the window had already expired
@@ -41,9 +47,10 @@ for _, spec in ipairs(batch.keys) do
   end
 end
 
-local tallies, users, duplicates = {}, {}, {}
+local tallies, users, duplicates, replays = {}, {}, {}, {}
 for index, event in ipairs(batch.events) do
-  if redis.call('SET', event[1], '1', 'NX', 'EX', batch.ttl) then
+  local previous = redis.call('SET', event[1], event[4], 'NX', 'GET', 'EX', batch.ttl)
+  if not previous then
     for _, k in ipairs(batch.groups[event[3]]) do
       tallies[k] = (tallies[k] or 0) + 1
       local list = users[k]
@@ -53,6 +60,8 @@ for index, event in ipairs(batch.events) do
       end
       list[#list + 1] = event[2]
     end
+  elseif previous == event[4] then
+    replays[#replays + 1] = index - 1
   else
     duplicates[#duplicates + 1] = index - 1
   end
@@ -85,4 +94,4 @@ for k, spec in ipairs(batch.keys) do
     uniques[k] = redis.call('PFCOUNT', users_key)
   end
 end
-return {duplicates, counts, uniques, closed}
+return {duplicates, replays, counts, uniques, closed}

@@ -10,7 +10,8 @@ class StreamMetrics:
         self.registry = CollectorRegistry()
         self.events = Counter(
             "analytics_stream_events",
-            "Records by outcome: applied, duplicate (effect already in Redis), dead_lettered.",
+            "Records by outcome: applied, duplicate (eventId counted from another record), "
+            "replayed (this record redelivered, already counted), dead_lettered.",
             ["outcome"],
             registry=self.registry,
         )

@@ -1,15 +1,16 @@
 """One polled batch, start to finish, in the order that keeps every effect exactly once.
 
 1. Decode each record against the shared raw-record contract; poison goes to the dead letters.
-2. Look (read-only) which events are already marked processed in Redis.
-3. Publish the unmarked ones to ``events.processed.{project}`` and wait for the acks.
-4. Apply the batch to the aggregates: one Lua script marks and counts atomically.
-5. Publish the touched windows' snapshots and the dead letters; wait for the acks.
+2. Apply the batch to the aggregates: one Lua script marks each event with the position of its
+   record and counts the events nobody marked before, atomically.
+3. Publish the events the script counted now, or had counted from this very record before (a
+   redelivery), to ``events.processed.{project}``; the touched windows' snapshots to
+   ``metrics.{metric}``; the dead letters. Wait for the acks.
 
-The caller commits the offsets only after all of it. A crash anywhere replays the batch:
-step 4 skips what is marked, so no event is counted twice; step 3 runs before the marks, so a
-processed event is never lost (it may be published twice, with the same key, if the crash fell
-between steps 3 and 4).
+The caller commits the offsets only after all of it. A crash anywhere replays the batch: step 2
+counts nothing twice, and step 3 publishes again what a crash may have cut off (so a processed
+event is never lost, and may appear twice with the same key). An eventId written twice to the raw
+topic is counted and published once.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class BatchReport:
     records: int = 0
     applied: int = 0
     duplicates: int = 0
+    replays: int = 0  # redelivered records whose events were already counted
     dead_letters: list[DeadLetter] = field(default_factory=list)
     closed: Counter[Granularity] = field(default_factory=Counter)
 
@@ -95,11 +97,12 @@ class BatchProcessor:
 
     def _process(self, records: Sequence[SourceRecord]) -> BatchReport:
         items, letters = decode(records)
-        self._publish_unmarked(items)
         report = BatchReport(records=len(records))
         snapshots: list[WindowSnapshot] = []
-        self._apply(items, report, snapshots)
+        counted: list[_Item] = []
+        self._apply(items, report, snapshots, counted)
         report.dead_letters = letters + report.dead_letters
+        self._outputs.processed(((item.source, item.event) for item in counted), self._worker_id)
         self._outputs.snapshots(snapshots)
         for letter in report.dead_letters:
             self._outputs.dead_letter(letter, self._worker_id)
@@ -107,19 +110,9 @@ class BatchProcessor:
         self._count(report)
         return report
 
-    def _publish_unmarked(self, items: list[_Item]) -> None:
-        marked = self._redis(lambda: self._aggregator.already_processed([item.event for item in items]))
-        seen: set[tuple[str, str]] = set()
-        unmarked = []
-        for item, is_marked in zip(items, marked, strict=True):
-            identity = (item.event.project_id, item.event.event_id)
-            if not is_marked and identity not in seen:
-                seen.add(identity)
-                unmarked.append((item.source, item.event))
-        self._outputs.processed(unmarked, self._worker_id)
-        self._outputs.flush()
-
-    def _apply(self, items: list[_Item], report: BatchReport, snapshots: list[WindowSnapshot]) -> None:
+    def _apply(
+        self, items: list[_Item], report: BatchReport, snapshots: list[WindowSnapshot], counted: list[_Item]
+    ) -> None:
         """Apply the items; a failure caused by data (a key of the wrong type) is isolated by
         halving the batch until the one failing event is found, tried again, then dead-lettered."""
         if not items:
@@ -127,7 +120,11 @@ class BatchProcessor:
         attempts = self._max_attempts if len(items) == 1 else 1
         for attempt in range(1, attempts + 1):
             try:
-                effect = self._redis(lambda: self._aggregator.apply([item.event for item in items]))
+                effect = self._redis(
+                    lambda: self._aggregator.apply(
+                        [item.event for item in items], [item.source.position for item in items]
+                    )
+                )
             except _DataError as exc:
                 if attempt < attempts:
                     self._pause(0.05 * attempt)
@@ -136,11 +133,13 @@ class BatchProcessor:
                     report.dead_letters.append(DeadLetter(items[0].source, "aggregate", str(exc), attempts))
                     return
                 middle = len(items) // 2
-                self._apply(items[:middle], report, snapshots)
-                self._apply(items[middle:], report, snapshots)
+                self._apply(items[:middle], report, snapshots, counted)
+                self._apply(items[middle:], report, snapshots, counted)
                 return
             report.applied += effect.applied
             report.duplicates += len(effect.duplicates)
+            report.replays += len(effect.replays)
+            counted.extend(item for index, item in enumerate(items) if index not in effect.duplicates)
             report.closed.update(effect.closed)
             snapshots.extend(effect.snapshots)
             return
@@ -158,6 +157,7 @@ class BatchProcessor:
     def _count(self, report: BatchReport) -> None:
         self._metrics.events.labels(outcome="applied").inc(report.applied)
         self._metrics.events.labels(outcome="duplicate").inc(report.duplicates)
+        self._metrics.events.labels(outcome="replayed").inc(report.replays)
         self._metrics.events.labels(outcome="dead_lettered").inc(len(report.dead_letters))
         for letter in report.dead_letters:
             self._metrics.dead_letters.labels(stage=letter.stage).inc()

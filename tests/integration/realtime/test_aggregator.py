@@ -44,6 +44,11 @@ def aggregator(client, ttl_windows: float = 60.0) -> RealtimeAggregator:
     return RealtimeAggregator(client, ttl_windows=ttl_windows, processed_ttl_s=PROCESSED_TTL_S)
 
 
+def apply(agg: RealtimeAggregator, events, first_offset: int = 0):
+    """Apply as if the events were read from partition 0 at consecutive offsets."""
+    return agg.apply(events, [f"0@{first_offset + i}" for i in range(len(events))])
+
+
 def event(project_id, timestamp, event_type="page_view", user_id="u1", event_id=None) -> RawEvent:
     return RawEvent(
         project_id=project_id,
@@ -133,7 +138,7 @@ def test_counts_and_unique_users_match_an_independent_computation(client, projec
     expected_counts, expected_users = expected_aggregates(batch)
     assert len({start for (_, g, start) in expected_counts if g is M}) >= 5, "spread over several minutes"
 
-    effect = aggregator(client).apply(batch)
+    effect = apply(aggregator(client), batch)
 
     assert (effect.total, effect.applied, effect.duplicates, effect.closed) == (
         300,
@@ -172,26 +177,28 @@ def test_an_event_type_named_all_events_is_counted_once(client, project_id):
         event(project_id, now, event_type="all_events", user_id="a"),
         event(project_id, now, event_type="page_view", user_id="b"),
     ]
-    aggregator(client).apply(batch)
+    apply(aggregator(client), batch)
     assert read_count(client, MetricWindow(project_id, "all_events", M, floor_to(now, M))) == 2
     assert client.pfcount(MetricWindow(project_id, "active_users", M, floor_to(now, M)).users_key) == 2
 
 
-def test_applying_the_same_batch_twice_changes_nothing_the_second_time(client, project_id):
+def test_a_redelivered_batch_changes_nothing_and_is_reported_as_replayed(client, project_id):
     now = now_utc()
     batch = [
         event(project_id, now - timedelta(minutes=i % 3), event_type=t, user_id=f"u{i % 4}")
         for i, t in enumerate(["page_view", "add_to_cart"] * 10)
     ]
     agg = aggregator(client)
-    first = agg.apply(batch)
+    first = apply(agg, batch)
     after_first = state(client, project_id)
 
-    second = agg.apply(batch)
+    second = apply(agg, batch)  # the same records again: a replay after a crash
+    elsewhere = apply(agg, batch, first_offset=1000)  # the same eventIds from other records
 
-    assert first.duplicates == frozenset()
-    assert second.duplicates == frozenset(range(len(batch)))
-    assert (second.total, second.applied) == (20, 0)
+    assert first.duplicates == first.replays == frozenset()
+    assert (second.replays, second.duplicates) == (frozenset(range(len(batch))), frozenset())
+    assert (elsewhere.duplicates, elsewhere.replays) == (frozenset(range(len(batch))), frozenset())
+    assert (second.total, second.applied, elsewhere.applied) == (20, 0, 0)
     assert state(client, project_id) == after_first
     assert {(s.window, s.count, s.unique_users) for s in second.snapshots} == {
         (s.window, s.count, s.unique_users) for s in first.snapshots
@@ -204,7 +211,7 @@ def test_the_same_event_id_twice_in_one_batch_counts_once_and_the_first_wins(cli
     again = event(project_id, now, event_type="add_to_cart", user_id="bob", event_id="evt-same")
     other = event(project_id, now, event_type="page_view", user_id="carol")
 
-    effect = aggregator(client).apply([original, again, other])
+    effect = apply(aggregator(client), [original, again, other])
 
     start = floor_to(now, M)
     assert effect.duplicates == frozenset({1})
@@ -220,8 +227,9 @@ def test_the_same_event_id_in_two_projects_counts_in_both(client, project_id):
     other_project = f"{project_id}-b"
     agg = aggregator(client)
     try:
-        effect = agg.apply(
-            [event(project_id, now, event_id="evt-shared"), event(other_project, now, event_id="evt-shared")]
+        effect = apply(
+            agg,
+            [event(project_id, now, event_id="evt-shared"), event(other_project, now, event_id="evt-shared")],
         )
         assert effect.duplicates == frozenset()
         for project in (project_id, other_project):
@@ -234,7 +242,7 @@ def test_an_event_in_an_expired_window_is_not_counted_there_but_still_in_longer_
     late_at = now_utc() - timedelta(minutes=10)
     late = event(project_id, late_at, event_type="page_view", user_id="late-user")
 
-    effect = aggregator(client, ttl_windows=2).apply([late])
+    effect = apply(aggregator(client, ttl_windows=2), [late])
 
     minute = floor_to(late_at, M)
     for metric in ("all_events", "page_view", "active_users"):
@@ -256,7 +264,7 @@ def test_keys_expire_at_window_start_plus_ttl_windows_widths(client, project_id,
     now = now_utc()
     e = event(project_id, now, event_type="add_to_cart", user_id="u1")
 
-    aggregator(client, ttl_windows=ttl_windows).apply([e])
+    apply(aggregator(client, ttl_windows=ttl_windows), [e])
 
     for granularity in (M, H, D):
         start = floor_to(now, granularity)
@@ -273,10 +281,10 @@ def test_keys_expire_at_window_start_plus_ttl_windows_widths(client, project_id,
 def test_expiry_is_absolute_and_not_pushed_back_by_later_events(client, project_id):
     now = now_utc()
     agg = aggregator(client, ttl_windows=5)
-    agg.apply([event(project_id, now)])
+    apply(agg, [event(project_id, now)])
     window = MetricWindow(project_id, "all_events", H, floor_to(now, H))
     first_expiry = client.expiretime(window.key)
-    agg.apply([event(project_id, now)])
+    apply(agg, [event(project_id, now)])
     assert client.expiretime(window.key) == first_expiry
     assert read_count(client, window) == 2
 
@@ -298,7 +306,9 @@ def test_a_key_of_the_wrong_type_fails_the_batch_before_any_write(client, projec
     now = now_utc()
     earlier = now - timedelta(minutes=2)
     agg = aggregator(client)
-    agg.apply([event(project_id, earlier, user_id="before"), event(project_id, now, "add_to_cart", "before")])
+    apply(
+        agg, [event(project_id, earlier, user_id="before"), event(project_id, now, "add_to_cart", "before")]
+    )
     broken = MetricWindow(project_id, "all_events", M, floor_to(now + timedelta(minutes=1), M))
     corrupt(client, broken)
     before = state(client, project_id)
@@ -310,10 +320,9 @@ def test_a_key_of_the_wrong_type_fails_the_batch_before_any_write(client, projec
     ]
 
     with pytest.raises(redis.exceptions.ResponseError) as failure:
-        agg.apply(batch)
+        apply(agg, batch)
 
     assert str(failure.value).startswith("WRONGTYPE"), str(failure.value)
-    assert agg.already_processed(batch) == [False] * len(batch)
     assert client.exists(*(processed_key(project_id, e.event_id) for e in batch)) == 0
     assert state(client, project_id) == before
 
@@ -323,7 +332,7 @@ def test_more_than_a_thousand_users_in_one_window_are_all_counted(client, projec
     batch = [event(project_id, now, user_id=f"user-{i}") for i in range(2_500)]
     batch += [event(project_id, now, user_id=f"user-{i}") for i in range(0, 2_500, 5)]  # repeat visitors
 
-    effect = aggregator(client).apply(batch)
+    effect = apply(aggregator(client), batch)
 
     assert effect.applied == 3_000
     for granularity in (M, H, D):
@@ -334,23 +343,10 @@ def test_more_than_a_thousand_users_in_one_window_are_all_counted(client, projec
             assert close_enough(unique, 2_500), (metric, granularity, unique)
 
 
-def test_already_processed_reflects_the_marks(client, project_id):
+def test_a_mark_holds_the_position_of_the_record_that_counted_the_event(client, project_id):
     now = now_utc()
     agg = aggregator(client)
-    applied = [event(project_id, now, user_id=f"u{i}") for i in range(3)]
-    pending = [event(project_id, now, user_id=f"v{i}") for i in range(2)]
-    elsewhere = event(f"{project_id}-b", now, event_id=applied[0].event_id)
-
-    assert agg.already_processed([]) == []
-    assert agg.already_processed(applied + pending) == [False] * 5
-    agg.apply(applied)
-
-    assert agg.already_processed([pending[0], *applied, pending[1], elsewhere]) == [
-        False,
-        True,
-        True,
-        True,
-        False,
-        False,
-    ]
-    assert metric_keys(client, f"{project_id}-b") == set(), "already_processed only reads"
+    batch = [event(project_id, now, user_id=f"u{i}") for i in range(3)]
+    apply(agg, batch, first_offset=40)
+    marks = [client.get(processed_key(project_id, e.event_id)) for e in batch]
+    assert marks == [b"0@40", b"0@41", b"0@42"]

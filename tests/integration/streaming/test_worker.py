@@ -207,6 +207,8 @@ def test_kill_9_mid_stream_then_restart_counts_exactly(stream_worker, query_api,
     stored = {r.key: r.value for r in read_topic(bootstrap, topic)}
     assert_api_matches(query_api, project, list(stored.values()), stack_settings)
     assert len(stored) == len(events)
+    processed = {r.key for r in read_topic(bootstrap, processed_topic(project.project_id))}
+    assert processed == set(stored), "every event reached events.processed: a crash cut none off"
 
 
 def _all_events_keys(project_id: str, events: list[dict], granularity: Granularity) -> list[str]:

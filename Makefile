@@ -57,6 +57,7 @@ lint: $(STAMP) ## ruff check and format check
 bench: install ## Benchmarks that print figures and ratios against a baseline measured in the same run
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/dedup_memory.py
+	$(BIN)/python -m bench.stream
 
 .PHONY: clean
 clean: down ## Stop the stack and delete local state (.local)

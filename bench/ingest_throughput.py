@@ -135,12 +135,6 @@ def bench_sdk(url: str, api_key: str, events: list[dict]) -> Result:
     return Result("sdk: AnalyticsClient.track()", len(events), time.perf_counter() - started, [])
 
 
-def start_stack(home: Path) -> Settings:
-    settings = isolated_settings(home, rate_limit_project="1000000/second")
-    stack.up(settings)
-    return settings
-
-
 def report(results: list[Result], baseline: Result) -> None:
     table = Table(title="ingestion throughput (acks=all, dedup, validation)")
     for column in ("path", "events", "seconds", "events/s", "vs baseline", "p50 ms", "p99 ms"):
@@ -169,9 +163,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000, help="events per path (single uses a quarter)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as home:
-        with console.status("starting a private Kafka, Redis and ingestion API ..."):
-            settings = start_stack(Path(home))
-        try:
+        settings = isolated_settings(Path(home), rate_limit_project="1000000/second")
+        try:  # stack.down stops whatever a partial stack.up started
+            with console.status("starting a private Kafka, Redis and ingestion API ..."):
+                stack.up(settings)
             store = MetadataStore(settings.metadata_database_url)
             project = provision_project(settings, store, f"bench-{uuid.uuid4().hex[:6]}")
             store.close()

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     stream_retry_budget_s: float = Field(
         30.0, gt=0, description="Retry a batch this long (Redis/Kafka down) before re-polling it."
     )
+    stream_stall_timeout_s: float = Field(
+        120.0, gt=0, description="A worker whose loop makes no progress this long exits to be restarted."
+    )
     metric_ttl_windows: float = Field(
         2.0, gt=0, description="A window's aggregates live this many window widths after its start."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from types import FrameType
 from typing import Annotated
@@ -11,7 +12,8 @@ from typing import Annotated
 import typer
 from prometheus_client import start_http_server
 
-from analytics_pipeline.settings import get_settings
+from analytics_pipeline.settings import Settings, get_settings
+from analytics_pipeline.streaming.supervisor import supervise
 from analytics_pipeline.streaming.worker import StreamWorker
 
 
@@ -19,6 +21,9 @@ def stream_worker(
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve /metrics here; default: ANALYTICS_STREAM_METRICS_PORT (8002).")
     ] = None,
+    supervised: Annotated[
+        bool, typer.Option(help="Restart the worker when it crashes or its watchdog ends it.")
+    ] = True,
 ) -> None:
     """Run one worker of group stream-processing until SIGTERM or Ctrl-C; start several to share
     the partitions (each with its own --metrics-port)."""
@@ -27,6 +32,14 @@ def stream_worker(
         settings = settings.model_copy(update={"stream_metrics_port": metrics_port})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    if supervised:
+        argv = [sys.executable, "-m", "analytics_pipeline.cli.main", "stream-worker"]
+        argv += ["--metrics-port", str(settings.stream_metrics_port), "--no-supervised"]
+        raise typer.Exit(supervise(argv))
+    run_worker(settings)
+
+
+def run_worker(settings: Settings) -> None:
     worker = StreamWorker(settings)
     start_http_server(settings.stream_metrics_port, settings.stream_host, registry=worker.metrics.registry)
     stop = threading.Event()

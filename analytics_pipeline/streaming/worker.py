@@ -19,10 +19,12 @@ from analytics_pipeline.streaming.dagster_report import DagsterReporter
 from analytics_pipeline.streaming.metrics import StreamMetrics
 from analytics_pipeline.streaming.outputs import SourceRecord, StreamOutputs
 from analytics_pipeline.streaming.processor import BatchProcessor, BatchReport, TransientFailure
+from analytics_pipeline.streaming.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF_S = 2.0
+_COMMIT_TIMEOUT_MS = 10_000  # well inside the watchdog's stall timeout
 
 
 def default_worker_id(settings: Settings) -> str:
@@ -51,6 +53,7 @@ class StreamWorker:
         )
         self._lag_labels: set[tuple[str, str]] = set()
         self._lag = 0
+        self.watchdog = Watchdog(settings.stream_stall_timeout_s)
         self.reporter = DagsterReporter(
             settings.dagster_url, settings.stream_report_interval_s, self.worker_id
         )
@@ -58,16 +61,22 @@ class StreamWorker:
     def run(self, stop: threading.Event) -> None:
         """Until ``stop`` is set; the batch in hand is finished (or left uncommitted) first."""
         consumer = build_consumer(self.settings, client_id=f"stream-worker-{self.worker_id}")
+        self.watchdog.start()
         log.info("stream worker %s consuming group %s", self.worker_id, self.settings.stream_group)
         try:
             while not stop.is_set():
+                self.watchdog.beat()
                 polled = consumer.poll(timeout_ms=self.settings.stream_poll_timeout_ms)
                 records = [source_record(record) for batch in polled.values() for record in batch]
                 self._lag = self._record_lag(consumer)
                 if records:
                     self._handle(consumer, records, stop)
+                    # kafka-python does all network I/O on a background thread: leave it the GIL
+                    # for a moment, or heartbeats and fetches starve under a busy loop.
+                    time.sleep(0.001)
                 self.reporter.maybe_report(self._lag)
         finally:
+            self.watchdog.stop()
             consumer.close(autocommit=False)
             self._outputs.close()
             self.reporter.close(self._lag)
@@ -92,6 +101,7 @@ class StreamWorker:
         deadline = time.monotonic() + self.settings.stream_retry_budget_s
         backoff = 0.1
         while not stop.is_set():
+            self.watchdog.beat()
             try:
                 return self._processor.process(records)
             except TransientFailure as exc:
@@ -105,7 +115,7 @@ class StreamWorker:
 
     def _commit(self, consumer: KafkaConsumer, records: list[SourceRecord]) -> None:
         try:
-            consumer.commit(next_offsets(records))
+            consumer.commit(next_offsets(records), timeout_ms=_COMMIT_TIMEOUT_MS)
             self.metrics.last_commit.set(time.time())
         except (CommitFailedError, KafkaError) as exc:
             # The group moved on (rebalance) or the broker is away: whoever polls these records

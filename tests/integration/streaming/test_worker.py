@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
-from analytics_pipeline.kafka_io.topics import dead_letter_topic, processed_topic, raw_topic
+from analytics_pipeline.kafka_io.admin import admin_client
+from analytics_pipeline.kafka_io.topics import dead_letter_topic, metrics_topic, processed_topic, raw_topic
 from analytics_pipeline.realtime.layout import MetricWindow
 from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.settings import Settings
@@ -94,6 +98,64 @@ def test_exact_counts_across_windows_projects_and_types(
             stack_settings.kafka_bootstrap_servers, stack_settings.stream_group, raw_topic(project.project_id)
         )
         assert_api_matches(query_api, project, events, stack_settings)
+    assert_snapshots_match(stack_settings.kafka_bootstrap_servers, shop.project_id, loads[shop])
+
+
+def assert_snapshots_match(bootstrap: str, project_id: str, events: list[dict]) -> None:
+    """The last snapshot of each window on metrics.all_events is the window's final value."""
+    latest = {}
+    for record in read_topic(bootstrap, metrics_topic("all_events")):
+        if record.value["projectId"] == project_id:
+            latest[(record.value["granularity"], record.value["windowStart"])] = record.value
+    expected = expected_windows(events)
+    assert set(latest) == {(g, start) for (m, g, start) in expected if m == "all_events"}
+    for (granularity, start), snapshot in latest.items():
+        window = expected[("all_events", granularity, start)]
+        assert snapshot["count"] == window.count, (granularity, start)
+        assert close_enough(snapshot["uniqueUsers"], len(window.users)), (granularity, start)
+
+
+def test_two_workers_in_one_group_split_the_partitions_and_count_exactly(
+    start_worker, make_project, stack_settings
+):
+    project = make_project("split")
+    group = f"stream-split-{project.project_id}"
+    for _ in range(2):
+        start_worker(stream_group=group)
+    events = generated_load(3000, minutes=20, seed=5)
+    bootstrap, topic = stack_settings.kafka_bootstrap_servers, raw_topic(project.project_id)
+    with RawWriter(bootstrap) as writer:
+        writer.events(project.project_id, events)
+    wait_caught_up(bootstrap, group, topic, timeout_s=120)
+
+    assigned = _partitions_by_member(bootstrap, group, topic)
+    assert len(assigned) == 2, "both workers joined the group"
+    assert all(assigned), f"each worker was assigned partitions of the topic: {assigned}"
+    assert sorted(assigned[0] + assigned[1]) == [0, 1, 2], "each partition is consumed by exactly one"
+    client = redis.Redis.from_url(stack_settings.redis_url)
+    assert _counted(client, _all_events_keys(project.project_id, events, Granularity.DAY)) == len(events)
+
+
+def _partitions_by_member(bootstrap: str, group: str, topic: str) -> list[list[int]]:
+    """What the group coordinator assigned to each member, as standard Kafka tooling shows it
+    (once the group is stable: mid-rebalance a member has no assignment yet)."""
+    described: dict = {}
+
+    def stable() -> bool:
+        with admin_client(bootstrap) as admin:
+            described.update(admin.describe_groups([group])[group])
+        return described["group_state"] == "Stable"
+
+    assert wait_until(stable, 30), f"group {group} did not settle: {described.get('group_state')}"
+    return [
+        [
+            p
+            for entry in m["member_assignment"]["assigned_partitions"]
+            if entry["topic"] == topic
+            for p in entry["partitions"]
+        ]
+        for m in described["members"]
+    ]
 
 
 def test_the_same_event_written_twice_counts_once(stream_worker, query_api, project, stack_settings):
@@ -263,3 +325,27 @@ def test_a_new_project_is_consumed_without_a_restart(stream_worker, make_project
         fresh.project_id, "all_events", Granularity.DAY, window_start(utc_now(), Granularity.DAY)
     )
     assert redis.Redis.from_url(stack_settings.redis_url).hget(day.key, "count") == b"5"
+
+
+def test_a_crashed_worker_process_is_restarted_by_its_supervisor(stream_worker, project, stack_settings):
+    """``analytics stream-worker`` supervises the process that consumes: when that one dies (a
+    crash, or its watchdog ending a hung client call), a fresh one takes over."""
+    supervisor_pid = stream_worker.process.running_pid()
+    (child_pid,) = _children(supervisor_pid)
+    os.kill(child_pid, signal.SIGKILL)
+    assert wait_until(lambda: _children(supervisor_pid) not in ([], [child_pid]), 30), "a new worker started"
+    with RawWriter(stack_settings.kafka_bootstrap_servers) as writer:
+        writer.events(project.project_id, [new_event() for _ in range(10)])
+    wait_caught_up(
+        stack_settings.kafka_bootstrap_servers, stack_settings.stream_group, raw_topic(project.project_id)
+    )
+    day = MetricWindow(
+        project.project_id, "all_events", Granularity.DAY, window_start(utc_now(), Granularity.DAY)
+    )
+    assert redis.Redis.from_url(stack_settings.redis_url).hget(day.key, "count") == b"10"
+    assert stream_worker.process.running_pid() == supervisor_pid
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []

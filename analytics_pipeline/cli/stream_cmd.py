@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import sys
@@ -32,6 +33,7 @@ def stream_worker(
         settings = settings.model_copy(update={"stream_metrics_port": metrics_port})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("kafka.coordinator").setLevel(logging.INFO)  # joins, assignments, revocations
     if supervised:
         argv = [sys.executable, "-m", "analytics_pipeline.cli.main", "stream-worker"]
         argv += ["--metrics-port", str(settings.stream_metrics_port), "--no-supervised"]
@@ -40,6 +42,7 @@ def stream_worker(
 
 
 def run_worker(settings: Settings) -> None:
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1 <pid>: every stack to the log
     worker = StreamWorker(settings)
     start_http_server(settings.stream_metrics_port, settings.stream_host, registry=worker.metrics.registry)
     stop = threading.Event()

@@ -19,12 +19,12 @@ from analytics_pipeline.events.envelope import (
     pydantic_errors,
 )
 from analytics_pipeline.ingest.pipeline import IngestOutcome
-from analytics_pipeline.ingest.readiness import kafka_ready, redis_ready
 from analytics_pipeline.ingest.responses import Accepted, BatchResult
 from analytics_pipeline.ingest.service import IngestService
 from analytics_pipeline.timeutil import utc_now
 from analytics_pipeline.web.auth import Credentials
 from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, ErrorBody, read_json_body
+from analytics_pipeline.web.readiness import kafka_ready, redis_ready
 
 router = APIRouter()
 

@@ -14,7 +14,9 @@ def raw_topic(project_id: str) -> str:
     return f"events.{project_id}"
 
 
-_RAW_TOPIC = re.compile(r"^events\.(?P<project_id>[a-z0-9][a-z0-9-]*)$")
+# events.{project_id} only: events.processed.* and events.dlq.* hold a second dot.
+RAW_TOPIC_PATTERN = r"^events\.(?P<project_id>[a-z0-9][a-z0-9-]*)$"
+_RAW_TOPIC = re.compile(RAW_TOPIC_PATTERN)
 
 
 def project_of_raw_topic(topic: str) -> str | None:

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from analytics_pipeline.ingest.readiness import redis_ready
 from analytics_pipeline.query.metric_request import parse_metric_request
 from analytics_pipeline.query.service import QueryService
 from analytics_pipeline.realtime.windows import format_window
 from analytics_pipeline.web.auth import Credentials
 from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, ErrorBody
+from analytics_pipeline.web.readiness import redis_ready
 
 router = APIRouter()
 

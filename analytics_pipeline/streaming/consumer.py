@@ -7,14 +7,13 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
 from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION
+from analytics_pipeline.kafka_io.topics import RAW_TOPIC_PATTERN
 from analytics_pipeline.settings import Settings
+from analytics_pipeline.streaming.membership import Membership
 from analytics_pipeline.streaming.outputs import SourceRecord
 
-# events.{project_id} only: events.processed.* and events.dlq.* hold a second dot.
-RAW_TOPIC_PATTERN = r"^events\.[a-z0-9][a-z0-9-]*$"
 
-
-def build_consumer(settings: Settings, client_id: str) -> KafkaConsumer:
+def build_consumer(settings: Settings, client_id: str, membership: Membership) -> KafkaConsumer:
     """Pattern-subscribed, so a new project's topic is picked up at the next metadata refresh;
     read from the start of a topic the group has never committed on, so no early event is missed."""
     consumer = KafkaConsumer(
@@ -30,7 +29,7 @@ def build_consumer(settings: Settings, client_id: str) -> KafkaConsumer:
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
     )
-    consumer.subscribe(pattern=RAW_TOPIC_PATTERN)
+    consumer.subscribe(pattern=RAW_TOPIC_PATTERN, listener=membership)
     return consumer
 
 

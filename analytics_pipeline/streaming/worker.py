@@ -16,6 +16,7 @@ from analytics_pipeline.realtime.aggregator import RealtimeAggregator
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.streaming.consumer import build_consumer, first_offsets, next_offsets, source_record
 from analytics_pipeline.streaming.dagster_report import DagsterReporter
+from analytics_pipeline.streaming.membership import Membership
 from analytics_pipeline.streaming.metrics import StreamMetrics
 from analytics_pipeline.streaming.outputs import SourceRecord, StreamOutputs
 from analytics_pipeline.streaming.processor import BatchProcessor, BatchReport, TransientFailure
@@ -60,15 +61,21 @@ class StreamWorker:
 
     def run(self, stop: threading.Event) -> None:
         """Until ``stop`` is set; the batch in hand is finished (or left uncommitted) first."""
-        consumer = build_consumer(self.settings, client_id=f"stream-worker-{self.worker_id}")
+        membership = Membership()
+        consumer = build_consumer(self.settings, f"stream-worker-{self.worker_id}", membership)
         self.watchdog.start()
         log.info("stream worker %s consuming group %s", self.worker_id, self.settings.stream_group)
         try:
             while not stop.is_set():
-                self.watchdog.beat()
                 polled = consumer.poll(timeout_ms=self.settings.stream_poll_timeout_ms)
                 records = [source_record(record) for batch in polled.values() for record in batch]
                 self._lag = self._record_lag(consumer)
+                # Progress is records handled, or nothing to read: no raw topic yet, or a settled
+                # member that is caught up. A rebalance that never settles (kafka-python 3.0.12
+                # can lose its SyncGroup), or records that never arrive, starve the watchdog.
+                idle = not consumer.subscription() or (membership.settled and self._lag == 0)
+                if records or idle:
+                    self.watchdog.beat()
                 if records:
                     self._handle(consumer, records, stop)
                     # kafka-python does all network I/O on a background thread: leave it the GIL

@@ -25,7 +25,7 @@ TEST_SETTINGS: dict[str, Any] = {
     "stream_poll_timeout_ms": 200,
     "stream_retry_budget_s": 10.0,
     "stream_report_interval_s": 2.0,
-    "stream_stall_timeout_s": 45.0,  # a hung worker is replaced well within a test's wait
+    "stream_stall_timeout_s": 20.0,  # a stuck worker is replaced well within a test's wait
 }
 
 

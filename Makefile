@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 .PHONY: install
-install: $(STAMP) ## Install system packages (redis, postgresql, java, maven), the venv, and the Kafka jars
+install: $(STAMP) ## Install system packages (redis, postgresql, java, maven), the venv, and the JVM jars
 	infra/scripts/install-system-deps.sh
 	$(BIN)/analytics stack jars
 

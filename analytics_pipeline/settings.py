@@ -119,6 +119,13 @@ class Settings(BaseSettings):
         60.0, gt=0, description="How often the worker reports realtime_metrics to Dagster."
     )
 
+    # --- lakehouse (Spark + Delta) ---
+    spark_master: str = Field("local[*]", description="Spark master URL; a cluster is only this setting.")
+    spark_driver_memory: str = Field("1g", description="spark.driver.memory of the session.")
+    lake_dir: str | None = Field(
+        None, description="Root of the Delta tables: a path or an s3a:// URL; default: {home}/lake."
+    )
+
     # --- SDK / load generator ---
     api_url: str | None = Field(
         None, description="Where `analytics generate` and the demo send; default: the local ingestion API."
@@ -157,6 +164,10 @@ class Settings(BaseSettings):
     @property
     def query_api_url(self) -> str:
         return f"http://{self.query_host}:{self.query_port}"
+
+    @property
+    def lake_root(self) -> str:
+        return self.lake_dir or str((self.home / "lake").resolve())
 
     @property
     def jar_root(self) -> Path:

@@ -8,7 +8,7 @@ from rich.table import Table
 from analytics_pipeline.cli.output import console, fail, stdout
 from analytics_pipeline.settings import get_settings
 from analytics_pipeline.stack import stack
-from analytics_pipeline.stack.jars import ensure_jars
+from analytics_pipeline.stack.jars import JVM_POMS, ensure_jars
 from analytics_pipeline.stack.services import ServiceStatus, StackError
 
 app = typer.Typer(help="Start, stop and inspect the local stack (no Docker: real processes, pid files).")
@@ -38,14 +38,15 @@ def up() -> None:
 
 @app.command()
 def jars() -> None:
-    """Fetch the JVM artifacts (Kafka broker) with Maven into the ignored jars folder."""
+    """Fetch the JVM artifacts with Maven (Kafka broker; Delta and the Kafka source for Spark)."""
     settings = get_settings()
-    try:
-        with console.status("fetching JVM artifacts with mvn ..."):
-            folder = ensure_jars(settings.jar_root, "kafka-broker")
-    except StackError as exc:
-        fail(str(exc))
-    console.print(f"kafka-broker jars: {folder} ({len(list(folder.glob('*.jar')))} jars)")
+    for name in JVM_POMS:
+        try:
+            with console.status(f"fetching {name} jars with mvn ..."):
+                folder = ensure_jars(settings.jar_root, name)
+        except StackError as exc:
+            fail(str(exc))
+        console.print(f"{name} jars: {folder} ({len(list(folder.glob('*.jar')))} jars)")
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""The lakehouse's Spark side: sessions with Delta and the Kafka batch source (no dagster import)."""

@@ -1,0 +1,37 @@
+"""A Spark session with Delta Lake and the Kafka batch source, from jars fetched by Maven.
+
+The jars come from ``infra/jvm/spark-lakehouse.pom.xml`` (``analytics stack jars``), passed as
+``spark.jars``; ``spark.jars.packages`` is never used, so nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack.jars import ensure_jars
+
+LAKEHOUSE_POM = "spark-lakehouse"
+
+
+def spark_session(settings: Settings, app_name: str = "analytics-lakehouse") -> SparkSession:
+    """The process's session (Spark keeps one per JVM), built with Delta on first use."""
+    # Spark otherwise binds to a non-loopback address and starts workers with another python.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    jars = sorted(str(path) for path in ensure_jars(settings.jar_root, LAKEHOUSE_POM).glob("*.jar"))
+    builder = (
+        SparkSession.builder.master(settings.spark_master)
+        .appName(app_name)
+        .config("spark.jars", ",".join(jars))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    return builder.getOrCreate()

@@ -4,26 +4,15 @@ the jars Maven fetched (nothing resolved at run time)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
-from pyspark.sql import SparkSession
 
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
-from analytics_pipeline.lakehouse.spark import spark_session
-from analytics_pipeline.settings import Settings
 from tests.support.events import new_event
 from tests.support.raw_events import RawWriter
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def spark(stack_settings: Settings) -> Iterator[SparkSession]:
-    session = spark_session(stack_settings.model_copy(update={"spark_master": "local[2]"}))
-    yield session
-    session.stop()
 
 
 def test_no_package_is_resolved_at_run_time(spark):

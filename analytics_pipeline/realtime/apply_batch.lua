@@ -47,6 +47,12 @@ for _, spec in ipairs(batch.keys) do
   end
 end
 
+-- SET ... GET fails on a mark that is not a string, which would leave earlier marks set.
+for _, event in ipairs(batch.events) do
+  local err = check_type(event[1], 'string')
+  if err then return err end
+end
+
 local tallies, users, duplicates, replays = {}, {}, {}, {}
 for index, event in ipairs(batch.events) do
   local previous = redis.call('SET', event[1], event[4], 'NX', 'GET', 'EX', batch.ttl)

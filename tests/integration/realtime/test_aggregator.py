@@ -350,3 +350,15 @@ def test_a_mark_holds_the_position_of_the_record_that_counted_the_event(client, 
     apply(agg, batch, first_offset=40)
     marks = [client.get(processed_key(project_id, e.event_id)) for e in batch]
     assert marks == [b"0@40", b"0@41", b"0@42"]
+
+
+def test_a_mark_of_the_wrong_type_fails_the_batch_before_any_write(client, project_id):
+    now = now_utc()
+    batch = [event(project_id, now, user_id=f"u{i}") for i in range(3)]
+    client.hset(processed_key(project_id, batch[2].event_id), "x", "1")  # the last event's mark
+
+    with pytest.raises(redis.exceptions.ResponseError, match=r"^WRONGTYPE"):
+        apply(aggregator(client), batch)
+
+    assert client.exists(*(processed_key(project_id, e.event_id) for e in batch[:2])) == 0
+    assert metric_keys(client, project_id) == set()

@@ -34,12 +34,14 @@ async def read_windows(
     windows = [MetricWindow(project_id, metric, granularity, start) for start in starts]
     async with client.pipeline(transaction=False) as pipe:
         for window in windows:
-            pipe.hget(window.key, COUNT_FIELD)
+            if window.counts_events:  # active_users has no count key: asking for it is a wasted call
+                pipe.hget(window.key, COUNT_FIELD)
             pipe.pfcount(window.users_key)
-        replies = await pipe.execute()
+        replies = iter(await pipe.execute())
     values = []
-    for index, window in enumerate(windows):
-        count, unique = replies[2 * index], int(replies[2 * index + 1])
+    for window in windows:
+        count = next(replies) if window.counts_events else None
+        unique = int(next(replies))
         value = int(count or 0) if window.counts_events else unique
         values.append(WindowValue(window.start, value, unique))
     return values

@@ -14,7 +14,8 @@ from jsonschema.exceptions import SchemaError
 from analytics_pipeline.cli.output import console, fail, warn
 from analytics_pipeline.cli.project_cmd import open_store
 from analytics_pipeline.events.envelope import EVENT_TYPE_PATTERN
-from analytics_pipeline.ingest.schemas import compile_schema, publish_schema
+from analytics_pipeline.events.property_schema import compile_schema
+from analytics_pipeline.ingest.schemas import publish_schema
 from analytics_pipeline.metadata.store import MetadataError, StoredSchema
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 from analytics_pipeline.settings import Settings, get_settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,3 +199,31 @@ class MetadataStore:
             version=row.version,
             json_schema=json.loads(row.json_schema),
         )
+
+    def latest_schemas(self, project_ids: Iterable[str]) -> list[StoredSchema]:
+        """The current schema of every event type of these projects (one query, for batch jobs)."""
+        wanted = sorted(set(project_ids))
+        if not wanted:
+            return []
+        newest = (
+            select(
+                event_schemas.c.project_id,
+                event_schemas.c.event_type,
+                func.max(event_schemas.c.version).label("version"),
+            )
+            .where(event_schemas.c.project_id.in_(wanted))
+            .group_by(event_schemas.c.project_id, event_schemas.c.event_type)
+            .subquery()
+        )
+        query = select(event_schemas).join(
+            newest,
+            (event_schemas.c.project_id == newest.c.project_id)
+            & (event_schemas.c.event_type == newest.c.event_type)
+            & (event_schemas.c.version == newest.c.version),
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            StoredSchema(row.project_id, row.event_type, row.version, json.loads(row.json_schema))
+            for row in rows
+        ]

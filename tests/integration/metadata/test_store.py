@@ -69,6 +69,24 @@ def test_schema_versions_count_up_per_event_type(any_store: MetadataStore):
     assert any_store.latest_schema("shop", "page_view") is None
 
 
+def test_latest_schemas_lists_the_newest_version_of_each_type_of_the_projects_asked(any_store: MetadataStore):
+    for name in ("shop", "blog"):
+        any_store.create_project(name)
+    any_store.register_schema("shop", "purchase", {"type": "object"})
+    any_store.register_schema("shop", "purchase", {"required": ["amount"]})
+    any_store.register_schema("shop", "signup", {"type": "object"})
+    any_store.register_schema("blog", "comment", {"type": "object"})
+
+    found = any_store.latest_schemas(["shop"])
+
+    latest = {(s.project_id, s.event_type): (s.version, s.json_schema) for s in found}
+    assert latest == {
+        ("shop", "purchase"): (2, {"required": ["amount"]}),
+        ("shop", "signup"): (1, {"type": "object"}),
+    }
+    assert any_store.latest_schemas([]) == []
+
+
 def test_concurrent_registrations_get_distinct_versions(any_store: MetadataStore):
     any_store.create_project("shop")
     versions: list[int] = []

@@ -9,7 +9,7 @@ from jsonschema import Draft4Validator, Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from analytics_pipeline.events.envelope import FieldError
-from analytics_pipeline.ingest.schemas import CompiledSchema, compile_schema
+from analytics_pipeline.events.property_schema import CompiledSchema, compile_schema
 
 PURCHASE = {
     "type": "object",

@@ -33,6 +33,7 @@ class RawEvent:
     user_id: str
     timestamp: datetime
     value: dict[str, Any]
+    received_at: datetime
 
 
 def parse_raw_record(topic: str, key: bytes | None, value: bytes | None) -> tuple[RawEvent | None, list[str]]:
@@ -68,6 +69,7 @@ def parse_raw_record(topic: str, key: bytes | None, value: bytes | None) -> tupl
         user_id=decoded["userId"],
         timestamp=timestamps["timestamp"],
         value=decoded,
+        received_at=timestamps["receivedAt"],
     )
     return event, []
 

@@ -1,81 +1,36 @@
-"""``bronze_events``: every raw record as received, plus where it came from; append-only.
+"""``bronze_events``: every raw record as received (key and value bytes), plus where it came from.
 
-Idempotent per partition range: each range is one Delta append tagged with Delta's
-``txnAppId`` (``bronze:{topic}:{partition}``) and ``txnVersion`` (the range's end offset), so a
-range written again (a retried run) adds nothing, and a run cut off midway resumes where it was.
+Append-only and idempotent per batch: each batch is one Delta commit tagged with Delta's
+``txnAppId`` (``bronze:{batchId}``), and a batch id names its offset ranges (``run_key``), so a
+retried run over the same ranges adds nothing. Partitioned by the event's UTC date (null when the
+record has none), so a backfill re-reads only the days it rebuilds.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass
-
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
-from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, spark_offsets
+from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.tables import BRONZE_COLUMNS
 
-
-@dataclass(frozen=True)
-class BronzeWrite:
-    range: OffsetRange
-    rows: int  # rows this call added (0 when Delta had the range already)
+BRONZE_PARTITIONS = ("eventDate",)
 
 
-def read_range(spark: SparkSession, bootstrap_servers: str, offset_range: OffsetRange) -> DataFrame:
-    """The records of exactly one range, with their topic, partition, offset and timestamps."""
-    starting, ending = spark_offsets([offset_range])[offset_range.topic]
-    raw = (
-        spark.read.format("kafka")
-        .option("kafka.bootstrap.servers", bootstrap_servers)
-        .option("assign", json.dumps({offset_range.topic: [offset_range.partition]}))
-        .option("startingOffsets", starting)
-        .option("endingOffsets", ending)
-        .load()
+def append_bronze(spark: SparkSession, parsed: DataFrame, path: str, batch_id: str) -> int:
+    """Append the batch's records once; returns the rows added (0 when bronze had the batch)."""
+    before = latest_version(spark, path)
+    (
+        parsed.select(*BRONZE_COLUMNS)
+        .write.format("delta")
+        .mode("append")
+        .partitionBy(*BRONZE_PARTITIONS)
+        .option("txnAppId", f"bronze:{batch_id}")
+        .option("txnVersion", 0)
+        .save(path)
     )
-    return raw.select(
-        F.col("topic"),
-        F.col("partition"),
-        F.col("offset"),
-        F.col("key").cast("string").alias("key"),
-        F.col("value").cast("string").alias("value"),
-        F.col("timestamp").alias("kafkaTimestamp"),
-        F.get_json_object(F.col("value").cast("string"), "$.receivedAt").alias("receivedAt"),
-        F.regexp_extract(F.col("topic"), r"^events\.(.+)$", 1).alias("projectId"),
-        F.current_timestamp().alias("ingestedAt"),
-    )
+    return commit_metric(spark, path, before, "numOutputRows")
 
 
-def append_bronze(
-    spark: SparkSession, bootstrap_servers: str, ranges: Iterable[OffsetRange], table_path: str
-) -> list[BronzeWrite]:
-    """One idempotent append per range; Delta itself skips a range it has already committed."""
-    writes = []
-    for offset_range in sorted(ranges):
-        before = _latest_version(spark, table_path)
-        (
-            read_range(spark, bootstrap_servers, offset_range)
-            .write.format("delta")
-            .mode("append")
-            .option("txnAppId", f"bronze:{offset_range.topic}:{offset_range.partition}")
-            .option("txnVersion", offset_range.end)
-            .save(table_path)
-        )
-        writes.append(BronzeWrite(offset_range, _rows_added_since(spark, table_path, before)))
-    return writes
-
-
-def _latest_version(spark: SparkSession, table_path: str) -> int | None:
-    if not DeltaTable.isDeltaTable(spark, table_path):
-        return None
-    return int(DeltaTable.forPath(spark, table_path).history(1).collect()[0]["version"])
-
-
-def _rows_added_since(spark: SparkSession, table_path: str, before: int | None) -> int:
-    """Rows of the commit the write made, or 0 when Delta skipped it as already applied."""
-    latest = DeltaTable.forPath(spark, table_path).history(1).collect()[0]
-    if before is not None and int(latest["version"]) == before:
-        return 0
-    return int(latest["operationMetrics"].get("numOutputRows", 0))
+def bronze_source(spark: SparkSession, path: str) -> DataFrame:
+    """Bronze rows shaped like the Kafka source, for re-parsing (a backfill re-derives from them)."""
+    return spark.read.format("delta").load(path).withColumnRenamed("kafkaTimestamp", "timestamp")

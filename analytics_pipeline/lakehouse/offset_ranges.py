@@ -56,15 +56,21 @@ def ranges_from_config(config: Iterable[Mapping[str, object]]) -> list[OffsetRan
     )
 
 
-def spark_offsets(ranges: Iterable[OffsetRange]) -> dict[str, tuple[str, str]]:
-    """Per topic, Spark's ``startingOffsets`` and ``endingOffsets`` JSON for exactly these ranges."""
-    by_topic: dict[str, list[OffsetRange]] = {}
-    for r in ranges:
-        by_topic.setdefault(r.topic, []).append(r)
+def kafka_source_options(ranges: Iterable[OffsetRange]) -> dict[str, str]:
+    """Spark Kafka source options reading exactly ``ranges``: ``assign`` and both offset bounds.
+
+    ``assign`` rather than ``subscribe``: the source then needs offsets only for the partitions
+    read, not for every partition of every topic named.
+    """
+    assign: dict[str, list[int]] = {}
+    starting: dict[str, dict[str, int]] = {}
+    ending: dict[str, dict[str, int]] = {}
+    for r in sorted(ranges):
+        assign.setdefault(r.topic, []).append(r.partition)
+        starting.setdefault(r.topic, {})[str(r.partition)] = r.start
+        ending.setdefault(r.topic, {})[str(r.partition)] = r.end
     return {
-        topic: (
-            json.dumps({topic: {str(r.partition): r.start for r in topic_ranges}}),
-            json.dumps({topic: {str(r.partition): r.end for r in topic_ranges}}),
-        )
-        for topic, topic_ranges in by_topic.items()
+        "assign": json.dumps(assign),
+        "startingOffsets": json.dumps(starting),
+        "endingOffsets": json.dumps(ending),
     }

@@ -41,8 +41,12 @@ class RawWriter:
             self._producer.send(raw_topic(project_id), key=key, value=value)
         self._producer.flush(30)
 
-    def bytes(self, project_id: str, key: bytes | None, value: bytes | None) -> None:
+    def bytes(self, project_id: str, key: bytes | None, value: bytes | None, *, flush: bool = True) -> None:
         self._producer.send(raw_topic(project_id), key=key, value=value)
+        if flush:
+            self._producer.flush(30)
+
+    def flush(self) -> None:
         self._producer.flush(30)
 
     def close(self) -> None:

@@ -57,6 +57,7 @@ def event(project_id, timestamp, event_type="page_view", user_id="u1", event_id=
         user_id=user_id,
         timestamp=timestamp,
         value={},
+        received_at=timestamp,
     )
 
 

@@ -53,6 +53,7 @@ def test_a_service_record_parses_into_an_event_with_a_utc_timestamp():
         user_id="user-7",
         timestamp=datetime(2026, 11, 26, 11, 15, 30, 250_000, tzinfo=UTC),
         value=value,
+        received_at=NOW,
     )
     assert event.timestamp.utcoffset() == timedelta(0)
 

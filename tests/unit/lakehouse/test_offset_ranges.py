@@ -6,11 +6,11 @@ import json
 
 from analytics_pipeline.lakehouse.offset_ranges import (
     OffsetRange,
+    kafka_source_options,
     pending_ranges,
     ranges_from_config,
     ranges_to_config,
     run_key,
-    spark_offsets,
 )
 
 ENDS = {("events.a", 0): 10, ("events.a", 1): 7, ("events.b", 0): 3}
@@ -39,9 +39,8 @@ def test_ranges_survive_the_run_config():
     assert ranges_from_config(config) == ranges
 
 
-def test_spark_offsets_cover_exactly_the_ranges_per_topic():
-    offsets = spark_offsets(pending_ranges({("events.a", 1): 2}, ENDS))
-    starting, ending = offsets["events.a"]
-    assert json.loads(starting) == {"events.a": {"0": 0, "1": 2}}
-    assert json.loads(ending) == {"events.a": {"0": 10, "1": 7}}
-    assert json.loads(offsets["events.b"][1]) == {"events.b": {"0": 3}}
+def test_kafka_source_options_assign_and_bound_exactly_the_ranges():
+    options = kafka_source_options(pending_ranges({("events.a", 1): 2}, ENDS))
+    assert json.loads(options["assign"]) == {"events.a": [0, 1], "events.b": [0]}
+    assert json.loads(options["startingOffsets"]) == {"events.a": {"0": 0, "1": 2}, "events.b": {"0": 0}}
+    assert json.loads(options["endingOffsets"]) == {"events.a": {"0": 10, "1": 7}, "events.b": {"0": 3}}

@@ -1,0 +1,102 @@
+"""``validated_events`` and ``quarantined_events``: the two ways out of a parsed batch.
+
+Validated rows are unique by (projectId, eventId): a batch is first deduplicated (the lowest
+position wins), then MERGEd, inserting only events the table does not hold, so a rerun adds
+nothing and a duplicate from another batch is dropped. The merge matches on eventDate too, which
+prunes it to the days a batch touches; a duplicate is the same record, so it has the same date.
+Quarantine rows are appended once per batch (``txnAppId`` ``quarantine:{batchId}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.tables import (
+    PARSED_SCHEMA,
+    QUARANTINE_COLUMNS,
+    VALIDATED_COLUMNS,
+    VALIDATED_PARTITIONS,
+)
+
+EVENT_KEY = ("projectId", "eventId")
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    inserted: int
+    dates: list[date]  # event dates of the batch's valid rows
+    projects: list[str]
+
+
+def first_of_each_event(valid: DataFrame) -> DataFrame:
+    """One row per (projectId, eventId): the one read first (lowest topic, partition, offset)."""
+    order = Window.partitionBy(*EVENT_KEY).orderBy("topic", "partition", "offset")
+    return valid.withColumn("_n", F.row_number().over(order)).where("_n = 1").drop("_n")
+
+
+def ensure_validated_table(spark: SparkSession, path: str) -> None:
+    fields = {f.name: f for f in PARSED_SCHEMA.fields}
+    (
+        DeltaTable.createIfNotExists(spark)
+        .location(path)
+        .addColumns([fields[name] for name in VALIDATED_COLUMNS])
+        .partitionedBy(*VALIDATED_PARTITIONS)
+        .execute()
+    )
+
+
+def merge_validated(spark: SparkSession, valid: DataFrame, path: str) -> MergeOutcome:
+    """Insert the batch's events that ``validated_events`` does not hold yet."""
+    source = first_of_each_event(valid.select(*VALIDATED_COLUMNS))
+    keys = source.select("projectId", "eventDate").distinct().collect()
+    dates = sorted({row.eventDate for row in keys})
+    projects = sorted({row.projectId for row in keys})
+    if not keys:
+        return MergeOutcome(0, [], [])
+    ensure_validated_table(spark, path)
+    before = latest_version(spark, path)
+    date_list = ", ".join(f"DATE'{d.isoformat()}'" for d in dates)
+    project_list = ", ".join(f"'{p}'" for p in projects)  # project ids are [a-z0-9-]: safe literals
+    (
+        DeltaTable.forPath(spark, path)
+        .alias("t")
+        .merge(
+            source.alias("s"),
+            f"t.eventDate IN ({date_list}) AND t.projectId IN ({project_list}) "
+            "AND t.projectId = s.projectId AND t.eventDate = s.eventDate AND t.eventId = s.eventId",
+        )
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+    return MergeOutcome(commit_metric(spark, path, before, "numTargetRowsInserted"), dates, projects)
+
+
+def quarantine_rows(parsed: DataFrame) -> DataFrame:
+    """The records that failed, readable: key and value as text, the first problem as the reason."""
+    return (
+        parsed.where(~F.col("valid"))
+        .withColumn("key", F.col("key").cast("string"))
+        .withColumn("value", F.col("value").cast("string"))
+        .withColumn("reason", F.element_at("problems", 1))
+        .select(*QUARANTINE_COLUMNS)
+    )
+
+
+def append_quarantine(spark: SparkSession, parsed: DataFrame, path: str, batch_id: str) -> int:
+    """Append the batch's failed records once; returns the rows added (0 when already there)."""
+    before = latest_version(spark, path)
+    (
+        quarantine_rows(parsed)
+        .write.format("delta")
+        .mode("append")
+        .option("txnAppId", f"quarantine:{batch_id}")
+        .option("txnVersion", 0)
+        .save(path)
+    )
+    return commit_metric(spark, path, before, "numOutputRows")

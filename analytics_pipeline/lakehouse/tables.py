@@ -1,0 +1,120 @@
+"""Where the lakehouse tables live and what their rows hold.
+
+One folder (or ``s3a://`` prefix) per lake; one Delta table per asset, named like the asset so
+the Dagster graph and the storage read the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql.types import (
+    ArrayType,
+    BinaryType,
+    BooleanType,
+    DateType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+BRONZE_COLUMNS = (
+    "topic",
+    "partition",
+    "offset",
+    "key",
+    "value",
+    "kafkaTimestamp",
+    "projectId",
+    "eventDate",
+    "receivedAt",
+    "batchId",
+    "ingestedAt",
+)
+
+# One row per Kafka record read: the bronze columns, then what the shared contract made of it.
+PARSED_SCHEMA = StructType(
+    [
+        StructField("topic", StringType(), False),
+        StructField("partition", IntegerType(), False),
+        StructField("offset", LongType(), False),
+        StructField("key", BinaryType(), True),
+        StructField("value", BinaryType(), True),
+        StructField("kafkaTimestamp", TimestampType(), True),
+        StructField("projectId", StringType(), True),
+        StructField("eventDate", DateType(), True),  # UTC date of the event time, when it parses
+        StructField("receivedAt", TimestampType(), True),
+        StructField("batchId", StringType(), False),
+        StructField("ingestedAt", TimestampType(), False),
+        StructField("valid", BooleanType(), False),
+        StructField("problems", ArrayType(StringType(), False), False),
+        StructField("eventId", StringType(), True),
+        StructField("eventType", StringType(), True),
+        StructField("userId", StringType(), True),
+        StructField("timestamp", TimestampType(), True),
+        StructField("properties", StringType(), True),  # JSON object text
+        StructField("context", StringType(), True),  # JSON object text
+    ]
+)
+
+VALIDATED_COLUMNS = (
+    "projectId",
+    "eventDate",
+    "eventId",
+    "eventType",
+    "userId",
+    "timestamp",
+    "receivedAt",
+    "properties",
+    "context",
+    "topic",
+    "partition",
+    "offset",
+    "batchId",
+)
+VALIDATED_PARTITIONS = ("projectId", "eventDate")
+
+QUARANTINE_COLUMNS = (
+    "topic",
+    "partition",
+    "offset",
+    "projectId",
+    "eventDate",
+    "key",
+    "value",
+    "reason",
+    "problems",
+    "batchId",
+    "ingestedAt",
+)
+
+DAILY_METRICS_PARTITIONS = ("metricDate",)
+
+
+@dataclass(frozen=True)
+class LakeTables:
+    """The Delta table locations under one lake root (a folder or an ``s3a://`` URI)."""
+
+    root: str
+
+    def _table(self, name: str) -> str:
+        return f"{self.root.rstrip('/')}/{name}"
+
+    @property
+    def bronze_events(self) -> str:
+        return self._table("bronze_events")
+
+    @property
+    def validated_events(self) -> str:
+        return self._table("validated_events")
+
+    @property
+    def quarantined_events(self) -> str:
+        return self._table("quarantined_events")
+
+    @property
+    def daily_metrics(self) -> str:
+        return self._table("daily_metrics")

@@ -31,9 +31,7 @@ class CompiledSchema:
     def errors_for(self, properties: dict[str, Any]) -> list[FieldError]:
         """Every broken rule, named by the field's path (``properties.amount``), in path order."""
         errors: dict[tuple[str, str], None] = {}  # ordered and without repeats
-        for error in sorted(
-            self.validator.iter_errors(properties), key=_path_order
-        ):
+        for error in sorted(self.validator.iter_errors(properties), key=_path_order):
             path = ["properties", *map(str, error.absolute_path)]
             if error.validator == "required" and isinstance(error.instance, dict):
                 for name in error.validator_value:  # name the missing field itself

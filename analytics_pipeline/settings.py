@@ -6,6 +6,7 @@ Nothing reads the environment at import time; call :func:`get_settings` (cached)
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -125,6 +126,18 @@ class Settings(BaseSettings):
     lake_dir: str | None = Field(
         None, description="Root of the Delta tables: a path or an s3a:// URL; default: {home}/lake."
     )
+    lake_start_date: date = Field(date(2026, 1, 1), description="First daily_metrics partition (UTC day).")
+    etl_group: str = Field("batch-etl", description="Kafka group whose offsets the batch ETL commits.")
+    etl_sensor_interval_s: int = Field(30, ge=5, description="How often kafka_offsets_sensor looks at Kafka.")
+    etl_batch_size: int = Field(50_000, ge=1, description="Pending records that start an ETL run at once.")
+    etl_max_wait_s: float = Field(60.0, ge=0, description="Longest a record waits for an ETL run.")
+    etl_max_records_per_run: int = Field(
+        500_000, ge=1, description="Most records one ETL run reads; a backlog becomes several runs."
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (e.g. a local SeaweedFS); default: AWS."
+    )
+    s3_region: str = Field("us-east-1", description="Region of the S3 resource.")
 
     # --- SDK / load generator ---
     api_url: str | None = Field(

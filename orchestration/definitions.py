@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import dagster as dg
 
-from analytics_pipeline.settings import get_settings
+from analytics_pipeline.settings import Settings, get_settings
+from assets.daily_metrics import build_daily_metrics
+from assets.lakehouse import kafka_batch
 from assets.streams import raw_events, realtime_metrics
+from jobs.lakehouse import build_daily_metrics_job, build_daily_metrics_schedule, kafka_batch_etl
 from jobs.quality import raw_events_quality_job, raw_events_quality_schedule
+from orchestration.partitions import daily_partitions
 from orchestration.resources import build_resources
 from quality.checks import raw_record_contract
-from sensors.kafka_offsets import kafka_offsets_sensor
+from sensors.etl_commits import batch_etl_commit_sensor
+from sensors.kafka_offsets import build_kafka_offsets_sensor
+from sensors.late_events import build_late_events_sensor
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    partitions = daily_partitions(settings.lake_start_date)
+    daily_metrics_job = build_daily_metrics_job()
+    return dg.Definitions(
+        assets=[raw_events, realtime_metrics, kafka_batch, build_daily_metrics(partitions)],
+        asset_checks=[raw_record_contract],
+        jobs=[kafka_batch_etl, daily_metrics_job, raw_events_quality_job],
+        schedules=[build_daily_metrics_schedule(daily_metrics_job), raw_events_quality_schedule],
+        sensors=[
+            build_kafka_offsets_sensor(settings.etl_sensor_interval_s),
+            batch_etl_commit_sensor,
+            build_late_events_sensor(daily_metrics_job, settings.lake_start_date),
+        ],
+        resources=build_resources(settings),
+    )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """Built when Dagster loads the location, not at import: settings are read from the environment here."""
-    return dg.Definitions(
-        assets=[raw_events, realtime_metrics],
-        asset_checks=[raw_record_contract],
-        jobs=[raw_events_quality_job],
-        schedules=[raw_events_quality_schedule],
-        sensors=[kafka_offsets_sensor],
-        resources=build_resources(get_settings()),
-    )
+    return build_definitions(get_settings())

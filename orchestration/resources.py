@@ -2,22 +2,132 @@
 
 from __future__ import annotations
 
-import dagster as dg
+from datetime import timedelta
+from pathlib import Path
 
-from analytics_pipeline.kafka_io.admin import raw_topic_end_offsets
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+from pyspark.sql import SparkSession
+
+from analytics_pipeline.kafka_io.admin import (
+    commit_group_offsets,
+    committed_offsets,
+    raw_partition_end_offsets,
+    raw_topic_end_offsets,
+)
+from analytics_pipeline.lakehouse.batch_plan import BatchPolicy
+from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey
+from analytics_pipeline.lakehouse.spark import build_spark_session
+from analytics_pipeline.lakehouse.tables import LakeTables
+from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.settings import Settings
+from quality.expectations import DEFAULT_CURRENCIES
 
 
 class KafkaResource(dg.ConfigurableResource):
-    """The Kafka cluster the ingestion service writes to."""
+    """The Kafka cluster the ingestion service writes to, and the batch ETL's consumer group."""
 
     bootstrap_servers: str
+    etl_group: str = "batch-etl"
 
     def raw_topic_offsets(self) -> dict[str, int]:
         """Per raw topic ``events.{project_id}``, the sum of its partitions' latest offsets."""
         return raw_topic_end_offsets(self.bootstrap_servers)
 
+    def raw_end_offsets(self) -> dict[TopicPartitionKey, int]:
+        return raw_partition_end_offsets(self.bootstrap_servers)
+
+    def etl_committed(self) -> dict[TopicPartitionKey, int]:
+        """The ``batch-etl`` group's committed offsets, as Kafka tooling shows them."""
+        return {
+            (tp.topic, tp.partition): o
+            for tp, o in committed_offsets(self.bootstrap_servers, self.etl_group).items()
+        }
+
+    def commit_etl(self, offsets: dict[TopicPartitionKey, int]) -> None:
+        commit_group_offsets(self.bootstrap_servers, self.etl_group, offsets)
+
+
+class BatchPolicyResource(dg.ConfigurableResource):
+    """When kafka_offsets_sensor asks for an ETL run (ANALYTICS_ETL_* settings)."""
+
+    batch_size: int
+    max_wait_s: float
+    max_records_per_run: int
+
+    def policy(self) -> BatchPolicy:
+        return BatchPolicy(self.batch_size, timedelta(seconds=self.max_wait_s), self.max_records_per_run)
+
+
+class LakehouseResource(dg.ConfigurableResource):
+    """Spark with Delta (jars fetched by Maven) and the lake's table locations."""
+
+    lake_root: str
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "1g"
+    jar_root: str
+
+    @property
+    def tables(self) -> LakeTables:
+        return LakeTables(self.lake_root)
+
+    def spark(self) -> SparkSession:
+        """The process's session; a run launched in its own process starts one (a few seconds)."""
+        return build_spark_session(self.spark_master, self.spark_driver_memory, Path(self.jar_root))
+
+
+class MetadataResource(dg.ConfigurableResource):
+    """The metadata store: the property schemas the lakehouse validates against."""
+
+    url: str
+
+    def latest_schemas(self, project_ids: list[str]) -> list[StoredSchema]:
+        store = MetadataStore(self.url)
+        try:
+            return store.latest_schemas(project_ids)
+        finally:
+            store.close()
+
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The one place where the environment (ANALYTICS_* settings) becomes resources."""
-    return {"kafka": KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers)}
+    return {
+        "kafka": KafkaResource(
+            bootstrap_servers=settings.kafka_bootstrap_servers, etl_group=settings.etl_group
+        ),
+        "batch_policy": BatchPolicyResource(
+            batch_size=settings.etl_batch_size,
+            max_wait_s=settings.etl_max_wait_s,
+            max_records_per_run=settings.etl_max_records_per_run,
+        ),
+        "lakehouse": LakehouseResource(
+            lake_root=settings.lake_root,
+            spark_master=settings.spark_master,
+            spark_driver_memory=settings.spark_driver_memory,
+            jar_root=str(settings.jar_root),
+        ),
+        "metadata": MetadataResource(url=settings.metadata_database_url),
+        "quality": QualityResource(
+            max_event_age_s=settings.max_event_age_s, max_future_skew_s=settings.max_future_skew_s
+        ),
+        "s3": S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region),
+    }
+
+
+class QualityResource(dg.ConfigurableResource):
+    """Bounds the expectation suites check against (from the ingestion service's own limits)."""
+
+    max_event_age_s: int
+    max_future_skew_s: int
+    raw_retention_s: int = 7 * 86_400
+    currencies: list[str] = sorted(DEFAULT_CURRENCIES)
+
+    def max_event_age(self) -> timedelta:
+        """An event may be read as late as the raw topic keeps it, and was as old as ingestion allowed."""
+        return timedelta(seconds=self.max_event_age_s + self.raw_retention_s)
+
+    def max_future(self) -> timedelta:
+        return timedelta(seconds=self.max_future_skew_s)
+
+    def currency_set(self) -> frozenset[str]:
+        return frozenset(self.currencies)

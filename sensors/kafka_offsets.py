@@ -1,8 +1,10 @@
-"""kafka_offsets_sensor: records how far each project's raw topic has grown.
+"""kafka_offsets_sensor: plans the batch ETL from Kafka offsets, and observes raw_events.
 
-Each tick compares the latest offsets of every ``events.{project_id}`` topic with its cursor and
-reports an observation of ``raw_events`` when any grew, so the asset shows its volume over time.
-The batch ETL (a later issue) hangs its run requests, keyed by offset ranges, on this cursor.
+Each tick reads two things from Kafka (the raw topics' end offsets, the ``batch-etl`` group's
+commits) and nothing else: the ETL's work happens in the runs. Its cursor holds the next offset
+per partition, so a range is requested once; the run key names the ranges, so Dagster would
+refuse a repeat anyway. When the raw topics grew, it records an observation of ``raw_events``
+with the end offsets and the group's lag.
 """
 
 from __future__ import annotations
@@ -11,45 +13,86 @@ import json
 
 import dagster as dg
 
-from assets.streams import RAW_EVENTS
-from orchestration.resources import KafkaResource
-
-
-def offsets_growth(previous: dict[str, int], current: dict[str, int]) -> dict[str, int]:
-    """New events per topic since ``previous``; a recreated (shrunk) topic counts from zero."""
-    growth = {}
-    for topic, end in current.items():
-        start = previous.get(topic, 0)
-        new = end - start if end >= start else end
-        if new > 0:
-            growth[topic] = new
-    return growth
-
-
-@dg.sensor(
-    name="kafka_offsets_sensor",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Observes raw_events when the raw topics' offsets move.",
+from analytics_pipeline.lakehouse.batch_plan import PlannerCursor, plan_batches
+from analytics_pipeline.lakehouse.offset_ranges import (
+    OffsetRange,
+    TopicPartitionKey,
+    ranges_to_config,
+    run_key,
 )
-def kafka_offsets_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) -> dg.SensorResult:
-    previous = json.loads(context.cursor) if context.cursor else {}
-    try:
-        current = kafka.raw_topic_offsets()
-    except Exception as exc:  # noqa: BLE001 - a tick that cannot reach Kafka says so and waits
-        return dg.SensorResult(skip_reason=f"Kafka unreachable at {kafka.bootstrap_servers}: {exc}")
-    growth = offsets_growth(previous, current)
-    if not growth:
-        return dg.SensorResult(
-            skip_reason=f"no new events in {len(current)} raw topic(s) since the last tick"
-        )
-    observation = dg.AssetObservation(
-        RAW_EVENTS,
-        metadata={
-            "new_events": sum(growth.values()),
-            "total_events": sum(current.values()),
-            "raw_topics": len(current),
-            "new_events_by_topic": growth,
+from analytics_pipeline.timeutil import utc_now
+from assets.streams import RAW_EVENTS
+from jobs.lakehouse import kafka_batch_etl
+from orchestration.resources import BatchPolicyResource, KafkaResource
+
+BATCH_OP = "kafka_batch"  # the multi-asset step whose config carries the ranges
+
+
+def batch_run_config(ranges: list[OffsetRange]) -> dict[str, object]:
+    return {"ops": {BATCH_OP: {"config": {"ranges": ranges_to_config(ranges)}}}}
+
+
+def run_request(ranges: list[OffsetRange]) -> dg.RunRequest:
+    topics = sorted({r.topic for r in ranges})
+    return dg.RunRequest(
+        run_key=run_key(ranges),
+        run_config=batch_run_config(ranges),
+        tags={
+            "analytics/records": str(sum(r.count for r in ranges)),
+            "analytics/topics": ",".join(topics)[:200],
         },
     )
-    return dg.SensorResult(asset_events=[observation], cursor=json.dumps(current, sort_keys=True))
+
+
+def observation(
+    ends: dict[TopicPartitionKey, int], committed: dict[TopicPartitionKey, int]
+) -> dg.AssetObservation:
+    per_topic: dict[str, dict[str, int]] = {}
+    for (topic, partition), end in sorted(ends.items()):
+        per_topic.setdefault(topic, {})[str(partition)] = end
+    lag = {
+        topic: sum(end - committed.get((topic, int(p)), 0) for p, end in partitions.items())
+        for topic, partitions in per_topic.items()
+    }
+    return dg.AssetObservation(
+        RAW_EVENTS,
+        metadata={
+            "total_events": sum(ends.values()),
+            "raw_topics": len(per_topic),
+            "end_offsets": dg.MetadataValue.json(per_topic),
+            "batch_etl_lag": sum(lag.values()),
+            "batch_etl_lag_by_topic": dg.MetadataValue.json({t: n for t, n in lag.items() if n}),
+        },
+    )
+
+
+def build_kafka_offsets_sensor(interval_s: int) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="kafka_offsets_sensor",
+        job=kafka_batch_etl,
+        minimum_interval_seconds=interval_s,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Requests kafka_batch_etl runs over new Kafka offset ranges; observes raw_events.",
+    )
+    def kafka_offsets_sensor(
+        context: dg.SensorEvaluationContext, kafka: KafkaResource, batch_policy: BatchPolicyResource
+    ) -> dg.SensorResult:
+        state = json.loads(context.cursor) if context.cursor else {}
+        cursor = PlannerCursor.from_json(state.get("planner"))
+        try:
+            ends = kafka.raw_end_offsets()
+            committed = kafka.etl_committed()
+        except Exception as exc:  # noqa: BLE001 - a tick that cannot reach Kafka says so and waits
+            return dg.SensorResult(skip_reason=f"Kafka unreachable at {kafka.bootstrap_servers}: {exc}")
+        plan = plan_batches(cursor, committed, ends, batch_policy.policy(), utc_now())
+        total = sum(ends.values())
+        events = [observation(ends, committed)] if total != state.get("observed_total") else []
+        new_cursor = json.dumps({"planner": plan.cursor.to_json(), "observed_total": total})
+        if not plan.runs:
+            return dg.SensorResult(skip_reason=plan.reason, asset_events=events, cursor=new_cursor)
+        context.log.info(f"{len(plan.runs)} run(s) over {plan.pending} records: {plan.reason}")
+        return dg.SensorResult(
+            run_requests=[run_request(ranges) for ranges in plan.runs], asset_events=events, cursor=new_cursor
+        )
+
+    return kafka_offsets_sensor

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import errors as Errors
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
 
 from analytics_pipeline.kafka_io.topics import TopicSpec, project_of_raw_topic
 
@@ -108,8 +110,8 @@ def offsets_consumer(bootstrap_servers: str, timeout_s: float = 10.0) -> Iterato
         consumer.close()
 
 
-def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[str, int]:
-    """Per raw topic (``events.{project_id}``), the sum of its partitions' latest offsets."""
+def raw_partition_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[tuple[str, int], int]:
+    """The latest offset of every partition of every raw topic (``events.{project_id}``)."""
     with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
         partitions = [
             TopicPartition(topic, partition)
@@ -117,10 +119,16 @@ def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> di
             if project_of_raw_topic(topic)
             for partition in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        totals = dict.fromkeys({tp.topic for tp in partitions}, 0)
-        for tp, offset in (consumer.end_offsets(partitions) if partitions else {}).items():
-            totals[tp.topic] += offset
-        return totals
+        ends = consumer.end_offsets(partitions) if partitions else {}
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
+
+def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[str, int]:
+    """Per raw topic (``events.{project_id}``), the sum of its partitions' latest offsets."""
+    totals: dict[str, int] = {}
+    for (topic, _partition), offset in raw_partition_end_offsets(bootstrap_servers, timeout_s).items():
+        totals[topic] = totals.get(topic, 0) + offset
+    return totals
 
 
 def topic_offsets(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -> list[PartitionOffsets]:
@@ -166,3 +174,21 @@ def committed_offsets(
     with admin_client(bootstrap_servers, timeout_s) as admin:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
     return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+class OffsetCommitError(RuntimeError):
+    """Kafka refused to store some of a group's offsets."""
+
+
+def commit_group_offsets(
+    bootstrap_servers: str, group: str, offsets: dict[tuple[str, int], int], timeout_s: float = 10.0
+) -> None:
+    """Store offsets for a group that has no live members (a batch job's group), as tooling does."""
+    if not offsets:
+        return
+    request = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
+    with admin_client(bootstrap_servers, timeout_s) as admin:
+        errors = admin.alter_group_offsets(group, request)
+    failed = {f"{tp.topic}/{tp.partition}": e.__name__ for tp, e in errors.items() if e is not Errors.NoError}
+    if failed:
+        raise OffsetCommitError(f"group {group} refused offsets: {failed}")

@@ -57,9 +57,9 @@ def merge_validated(spark: SparkSession, valid: DataFrame, path: str) -> MergeOu
     keys = source.select("projectId", "eventDate").distinct().collect()
     dates = sorted({row.eventDate for row in keys})
     projects = sorted({row.projectId for row in keys})
+    ensure_validated_table(spark, path)
     if not keys:
         return MergeOutcome(0, [], [])
-    ensure_validated_table(spark, path)
     before = latest_version(spark, path)
     date_list = ", ".join(f"DATE'{d.isoformat()}'" for d in dates)
     project_list = ", ".join(f"'{p}'" for p in projects)  # project ids are [a-z0-9-]: safe literals

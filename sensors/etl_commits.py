@@ -1,0 +1,53 @@
+"""batch_etl_commit_sensor: commits the ``batch-etl`` group's offsets after successful runs.
+
+Stateless on purpose: each tick takes the group's committed offsets from Kafka and the ranges of
+recent successful kafka_batch_etl runs (from their run config), and moves each partition's
+offset through the contiguous ranges (``advance_commits``). A range whose run failed holds back
+every later commit on its partition until a retry or re-execution of it succeeds; so Kafka's lag
+never hides a range that was not applied.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from analytics_pipeline.lakehouse.batch_plan import advance_commits
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_config
+from jobs.lakehouse import kafka_batch_etl
+from orchestration.resources import KafkaResource
+from sensors.kafka_offsets import BATCH_OP
+
+RECENT_RUNS = 500  # successful runs looked at per tick; far more than commit in one interval
+
+
+def succeeded_ranges(instance: dg.DagsterInstance, limit: int = RECENT_RUNS) -> list[OffsetRange]:
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=kafka_batch_etl.name, statuses=[dg.DagsterRunStatus.SUCCESS]),
+        limit=limit,
+    )
+    ranges = []
+    for record in records:
+        config = record.dagster_run.run_config.get("ops", {}).get(BATCH_OP, {}).get("config", {})
+        ranges += ranges_from_config(config.get("ranges", []))
+    return ranges
+
+
+@dg.sensor(
+    name="batch_etl_commit_sensor",
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Commits the batch-etl group's Kafka offsets through the ranges of successful ETL runs.",
+)
+def batch_etl_commit_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) -> dg.SkipReason:
+    try:
+        committed = kafka.etl_committed()
+        moved = advance_commits(committed, succeeded_ranges(context.instance))
+        kafka.commit_etl(moved)
+    except Exception as exc:  # noqa: BLE001 - the next tick tries again; nothing is lost meanwhile
+        return dg.SkipReason(f"could not commit to Kafka at {kafka.bootstrap_servers}: {exc}")
+    if not moved:
+        return dg.SkipReason("nothing new to commit")
+    context.log.info(f"committed {len(moved)} partition(s) of group {kafka.etl_group}")
+    return dg.SkipReason(
+        f"committed {len(moved)} partition(s): {sorted(f'{t}/{p}={o}' for (t, p), o in moved.items())[:20]}"
+    )

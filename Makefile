@@ -23,7 +23,7 @@ install: $(STAMP) ## Install system packages (redis, postgresql, java, maven), t
 	$(BIN)/analytics stack jars
 
 .PHONY: up
-up: install ## Start Kafka, Redis, the ingestion and query APIs, a stream worker (what is not running)
+up: install ## Start Kafka, Redis, the APIs, a stream worker, the Dagster UI and daemon (what is not running)
 	$(BIN)/analytics stack up
 
 .PHONY: down

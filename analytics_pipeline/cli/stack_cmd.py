@@ -29,7 +29,7 @@ def up() -> None:
     """Start whatever is not running and return once everything is healthy."""
     settings = get_settings()
     try:
-        with console.status("starting Redis, Kafka and the ingestion API ..."):
+        with console.status("starting Redis, Kafka, the APIs, the stream worker and Dagster ..."):
             statuses = stack.up(settings)
     except StackError as exc:
         fail(str(exc))

@@ -171,8 +171,16 @@ def committed_offsets(
     bootstrap_servers: str, group: str, timeout_s: float = 10.0
 ) -> dict[TopicPartition, int]:
     """The group's committed offset per partition (what it will read next), as Kafka tooling shows it."""
+    deadline = time.monotonic() + timeout_s
     with admin_client(bootstrap_servers, timeout_s) as admin:
-        offsets = admin.list_group_offsets({group: None}).get(group, {})
+        while True:
+            try:
+                offsets = admin.list_group_offsets({group: None}).get(group, {})
+                break
+            except Errors.KafkaError as exc:  # a new cluster creates its offsets topic on first use
+                if not exc.retriable or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
     return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 

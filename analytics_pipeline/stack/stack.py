@@ -1,9 +1,11 @@
-"""The local stack as a whole, in dependency order: Redis, Kafka, the APIs, the streaming worker."""
+"""The local stack as a whole, in dependency order: Redis, Kafka, the APIs, the streaming worker,
+then Dagster's webserver and daemon."""
 
 from __future__ import annotations
 
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.api_servers import IngestServer, QueryServer
+from analytics_pipeline.stack.dagster_services import DagsterDaemon, DagsterWebserver
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.services import ServiceStatus, StackService
@@ -17,6 +19,8 @@ def stack_services(settings: Settings) -> list[StackService]:
         IngestServer(settings),
         QueryServer(settings),
         StreamWorkerProcess(settings),
+        DagsterWebserver(settings),
+        DagsterDaemon(settings),
     ]
 
 

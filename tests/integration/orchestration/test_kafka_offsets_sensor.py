@@ -1,49 +1,101 @@
-"""kafka_offsets_sensor against the real broker: observations when offsets move, skips when not."""
+"""kafka_offsets_sensor against the real broker: the ranges it requests, its cursor, no repeats."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import dagster as dg
+import pytest
 
+from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.lakehouse.offset_ranges import ranges_from_config, run_key
 from assets.streams import RAW_EVENTS
-from orchestration.resources import KafkaResource
-from sensors.kafka_offsets import kafka_offsets_sensor
+from orchestration.resources import BatchPolicyResource, KafkaResource
+from sensors.kafka_offsets import BATCH_OP, build_kafka_offsets_sensor
+from tests.support.events import new_event
+from tests.support.raw_events import RawWriter
+
+pytestmark = pytest.mark.integration
+
+SENSOR = build_kafka_offsets_sensor(interval_s=30)
 
 
-def send(api, project, count: int) -> None:
-    events = [{"eventId": uuid.uuid4().hex, "eventType": "page_view", "userId": "u"} for _ in range(count)]
-    response = api.post("/v1/batch", json={"events": events}, headers=project.auth)
-    assert len(response.json()["accepted"]) == count
+def kafka_for(settings) -> KafkaResource:
+    return KafkaResource(
+        bootstrap_servers=settings.kafka_bootstrap_servers, etl_group=f"etl-{uuid.uuid4().hex[:8]}"
+    )
 
 
-def tick(kafka: KafkaResource, cursor: str | None) -> dg.SensorResult:
-    with dg.build_sensor_context(cursor=cursor, resources={"kafka": kafka}) as context:
-        return kafka_offsets_sensor(context)
+def policy(batch_size: int = 1, max_wait_s: float = 0) -> BatchPolicyResource:
+    return BatchPolicyResource(batch_size=batch_size, max_wait_s=max_wait_s, max_records_per_run=10**9)
 
 
-def test_observes_new_events_then_skips_until_more_arrive(api, project, stack_settings):
-    kafka = KafkaResource(bootstrap_servers=stack_settings.kafka_bootstrap_servers)
-    topic = f"events.{project.project_id}"
-    send(api, project, 25)
+def tick(kafka: KafkaResource, batch_policy: BatchPolicyResource, cursor: str | None) -> dg.SensorResult:
+    with dg.build_sensor_context(
+        cursor=cursor, resources={"kafka": kafka, "batch_policy": batch_policy}
+    ) as context:
+        return SENSOR(context)
 
-    first = tick(kafka, None)
+
+def my_ranges(result: dg.SensorResult, topic: str):
+    found = []
+    for request in result.run_requests or []:
+        ranges = ranges_from_config(request.run_config["ops"][BATCH_OP]["config"]["ranges"])
+        assert request.run_key == run_key(ranges), "the run key names exactly the ranges of the run"
+        found += [r for r in ranges if r.topic == topic]
+    return found
+
+
+def write(settings, project_id: str, count: int) -> None:
+    with RawWriter(settings.kafka_bootstrap_servers) as writer:
+        writer.events(project_id, [new_event() for _ in range(count)])
+
+
+def test_each_new_range_is_requested_once_with_its_exact_offsets(project, stack_settings):
+    kafka, topic = kafka_for(stack_settings), raw_topic(project.project_id)
+    write(stack_settings, project.project_id, 30)
+
+    first = tick(kafka, policy(), None)
+
+    ranges = my_ranges(first, topic)
+    assert sum(r.count for r in ranges) == 30
+    assert all(r.start == 0 for r in ranges)
     (observation,) = first.asset_events
     assert observation.asset_key == RAW_EVENTS
-    assert observation.metadata["new_events_by_topic"].data[topic] == 25
-    assert json.loads(first.cursor)[topic] == 25
-    assert "events.processed." + project.project_id not in json.loads(first.cursor), "raw topics only"
+    assert sum(observation.metadata["end_offsets"].data[topic].values()) == 30
+    assert observation.metadata["batch_etl_lag_by_topic"].data[topic] == 30, "nothing committed yet"
 
-    quiet = tick(kafka, first.cursor)
-    assert quiet.asset_events == []
-    assert "no new events" in quiet.skip_reason.skip_message
+    quiet = tick(kafka, policy(), first.cursor)
+    assert my_ranges(quiet, topic) == []
+    assert quiet.asset_events == [], "offsets did not move: nothing to observe"
 
-    send(api, project, 7)
-    later = tick(kafka, first.cursor)
-    assert later.asset_events[0].metadata["new_events_by_topic"].data == {topic: 7}
+    write(stack_settings, project.project_id, 12)
+    later = tick(kafka, policy(), quiet.cursor)
+    new = my_ranges(later, topic)
+    assert sum(r.count for r in new) == 12
+    ends = {(r.topic, r.partition): r.end for r in ranges}
+    assert all(r.start == ends.get((r.topic, r.partition), 0) for r in new), (
+        "each range starts where the last ended"
+    )
+
+
+def test_a_small_batch_waits_for_the_max_wait(project, stack_settings):
+    kafka, topic = kafka_for(stack_settings), raw_topic(project.project_id)
+    write(stack_settings, project.project_id, 5)
+    patient = policy(batch_size=10**9, max_wait_s=2)
+
+    first = tick(kafka, patient, None)
+    assert my_ranges(first, topic) == []
+    assert "waiting" in first.skip_reason.skip_message
+    time.sleep(2.1)
+    second = tick(kafka, patient, first.cursor)
+
+    assert sum(r.count for r in my_ranges(second, topic)) == 5
+    assert json.loads(json.loads(second.cursor)["planner"])["pending_since"] is None
 
 
 def test_an_unreachable_cluster_is_a_skip_that_says_so():
-    result = tick(KafkaResource(bootstrap_servers="127.0.0.1:1"), None)
+    result = tick(KafkaResource(bootstrap_servers="127.0.0.1:1"), policy(), None)
     assert "Kafka unreachable" in result.skip_reason.skip_message

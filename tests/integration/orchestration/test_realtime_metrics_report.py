@@ -16,8 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack.dagster_services import dagster_instance_home, graphql
 from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.process import ManagedProcess, wait_until
 from analytics_pipeline.streaming.dagster_report import DagsterReporter
@@ -58,23 +59,11 @@ query {
 """
 
 
-def instance_home(home: Path) -> Path:
-    """A DAGSTER_HOME with the repo's dagster.yaml (telemetry off), its storage moved inside the
-    temp dir: the repo's paths are relative to the cwd, which would be the developer's .local/."""
-    home.mkdir(parents=True)
-    config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
-    assert config["telemetry"]["enabled"] is False
-    config["storage"]["sqlite"]["base_dir"] = str(home / "storage")
-    config["local_artifact_storage"]["config"]["base_dir"] = str(home)
-    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-    return home
-
-
 @pytest.fixture(scope="module")
 def dagster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("dagster-webserver")
-    home = instance_home(root / "dagster_home")
-    (analytics_home := root / "analytics_home").mkdir()
+    analytics_home = root / "analytics_home"
+    home = dagster_instance_home(Settings(home=analytics_home))  # the instance's state inside it
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANALYTICS_", "DAGSTER_"))}
@@ -102,14 +91,6 @@ def dagster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         process.stop(timeout_s=15.0)
-
-
-def graphql(url: str, query: str) -> dict[str, Any]:
-    response = httpx.post(f"{url}/graphql", json={"query": query}, timeout=30.0)
-    response.raise_for_status()
-    payload = response.json()
-    assert "errors" not in payload, payload["errors"]
-    return payload["data"]
 
 
 def latest_materialization(url: str) -> dict[str, Any]:

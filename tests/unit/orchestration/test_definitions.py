@@ -6,7 +6,6 @@ import dagster as dg
 
 from analytics_pipeline.settings import get_settings
 from orchestration.definitions import defs
-from sensors.kafka_offsets import offsets_growth
 
 
 def load(monkeypatch, **env: str) -> dg.Definitions:
@@ -43,14 +42,44 @@ def test_the_environment_chooses_the_kafka_cluster(monkeypatch):
     assert definitions.resources["kafka"].bootstrap_servers == "kafka-1.internal:9092"
 
 
-class TestOffsetsGrowth:
-    def test_counts_only_topics_that_grew(self):
-        assert offsets_growth({"events.a": 10, "events.b": 5}, {"events.a": 12, "events.b": 5}) == {
-            "events.a": 2
-        }
+def test_the_lakehouse_graph_reads_raw_to_bronze_to_validated_and_quarantined_to_daily_metrics(monkeypatch):
+    asset_graph = load(monkeypatch).get_repository_def().asset_graph
 
-    def test_a_new_topic_counts_from_zero(self):
-        assert offsets_growth({}, {"events.new": 7}) == {"events.new": 7}
+    def parents(name: str) -> set[str]:
+        return {key.to_user_string() for key in asset_graph.get(dg.AssetKey(name)).parent_keys}
 
-    def test_a_recreated_topic_counts_its_new_end(self):
-        assert offsets_growth({"events.a": 100}, {"events.a": 3}) == {"events.a": 3}
+    assert parents("bronze_events") == {"raw_events"}
+    assert parents("validated_events") == {"bronze_events"}
+    assert parents("quarantined_events") == {"bronze_events"}
+    assert parents("daily_metrics") == {"validated_events"}
+    checks = {key.name for key in asset_graph.asset_check_keys}
+    assert {"batch_reconciliation", "envelope_expectations", "purchase_expectations"} <= checks
+    assert "matches_validated_events" in checks
+
+
+def test_jobs_sensors_and_the_schedule_are_there_and_on(monkeypatch):
+    repository = load(monkeypatch).get_repository_def()
+    etl = repository.get_job("kafka_batch_etl")
+    assert etl.tags["analytics/etl"] == "kafka", "dagster.yaml's run queue keeps such runs apart"
+    for name in ("kafka_offsets_sensor", "batch_etl_commit_sensor", "late_events_sensor"):
+        assert repository.get_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
+    schedule = repository.get_schedule_def("daily_metrics_schedule")
+    assert schedule.cron_schedule == "15 0 * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_the_environment_chooses_spark_the_lake_and_the_first_day(monkeypatch):
+    definitions = load(
+        monkeypatch,
+        ANALYTICS_SPARK_MASTER="spark://spark-master:7077",
+        ANALYTICS_LAKE_DIR="s3a://lake/analytics",
+        ANALYTICS_LAKE_START_DATE="2025-06-01",
+        ANALYTICS_ETL_SENSOR_INTERVAL_S="45",
+    )
+    lakehouse = definitions.resources["lakehouse"]
+    assert lakehouse.spark_master == "spark://spark-master:7077"
+    assert lakehouse.tables.validated_events == "s3a://lake/analytics/validated_events"
+    repository = definitions.get_repository_def()
+    partitions = repository.assets_defs_by_key[dg.AssetKey("daily_metrics")].partitions_def
+    assert partitions.get_first_partition_key() == "2025-06-01"
+    assert repository.get_sensor_def("kafka_offsets_sensor").minimum_interval_seconds == 45

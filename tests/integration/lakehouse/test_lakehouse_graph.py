@@ -3,12 +3,18 @@ every table and metric against an independent computation of the generated load.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import dagster as dg
 import pytest
+from delta.tables import DeltaTable
+from pyspark.sql import functions as F
 
 from analytics_pipeline.timeutil import utc_now
+from orchestration.resources import KafkaResource
+from sensors.etl_commits import batch_etl_commit_sensor
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 from tests.support.lakehouse_dagster import LakeGraph
 
@@ -68,3 +74,106 @@ def test_the_graph_turns_a_generated_load_into_exact_tables_and_metrics(
         ), key
         assert dict(got.eventsByType) == dict(want.by_type), key
         assert {c: Decimal(v) for c, v in got.revenueByCurrency.items()} == dict(want.revenue), key
+
+
+def test_success_commits_the_offsets_and_a_late_event_recomputes_its_day(
+    graph, spark, project, stack_settings
+):
+    day = past_days(2)[0]
+    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema=set())
+    for _ in range(50):
+        load.send(project.project_id, load.event(day))
+    load.flush()
+    first = graph.pending([project.project_id])
+    kafka = KafkaResource(
+        bootstrap_servers=stack_settings.kafka_bootstrap_servers, etl_group=f"etl-{uuid.uuid4().hex[:8]}"
+    )
+    assert graph.run_etl(first).success
+
+    commit_tick(graph, kafka)
+    assert kafka.etl_committed() == {(r.topic, r.partition): r.end for r in first}, (
+        "the batch-etl group shows no lag"
+    )
+    late_sensor = graph.defs.resolve_sensor_def("late_events_sensor")
+    with dg.build_sensor_context(instance=graph.instance) as context:
+        seen = late_sensor(context)
+    assert [r.partition_key for r in seen.run_requests] == [day.isoformat()]
+    assert graph.run_daily(day).success
+    assert daily_events(spark, graph, day, project.project_id) == 50
+
+    late = load.event(day)
+    load.send(project.project_id, late)
+    load.flush()
+    second = graph.pending([project.project_id], committed=kafka.etl_committed())
+    assert sum(r.count for r in second) == 1
+    assert graph.run_etl(second).success
+    with dg.build_sensor_context(instance=graph.instance, cursor=seen.cursor) as context:
+        after = late_sensor(context)
+
+    (request,) = after.run_requests
+    assert request.partition_key == day.isoformat()
+    assert graph.run_daily(day, tags=request.tags).success
+    assert daily_events(spark, graph, day, project.project_id) == 51
+    commit_tick(graph, kafka)
+    assert kafka.etl_committed() == {(r.topic, r.partition): r.end for r in [*first, *second]}
+
+
+def test_an_error_level_check_failure_blocks_daily_metrics_until_a_clean_batch(
+    graph, project, stack_settings
+):
+    day = past_days(1)[0]
+    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema=set())
+    load.send(project.project_id, load.event(day, "purchase", amount=10, currency="XXX"))  # no schema here
+    load.flush()
+    ranges = graph.pending([project.project_id])
+
+    etl = graph.run_etl(ranges)
+
+    assert etl.success, "the data is written; only what is computed from it waits"
+    assert graph.checks(etl)["purchase_expectations"] is False
+    blocked = graph.run_daily(day, raise_on_error=False)
+    assert not blocked.success
+    (failure,) = [e for e in blocked.all_events if e.is_step_failure]
+    failed_checks = failure.step_failure_data.user_failure_data.metadata["failed_checks"].data
+    assert [c.split(" ")[0] for c in failed_checks] == ["validated_events.purchase_expectations"]
+
+    load.send(project.project_id, load.event(day, "purchase", amount=10, currency="EUR"))
+    load.flush()
+    clean = graph.run_etl(
+        graph.pending([project.project_id], {(r.topic, r.partition): r.end for r in ranges})
+    )
+    assert graph.checks(clean)["purchase_expectations"] is True
+    assert graph.run_daily(day).success
+
+
+def test_a_backfill_rebuilds_three_days_from_bronze(graph, spark, shop_and_blog, stack_settings):
+    days = past_days(3)
+    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema={shop_and_blog[0]}, seed=3)
+    load.mixed(shop_and_blog, days, events=150)
+    load.flush()
+    assert graph.run_etl(graph.pending(shop_and_blog)).success
+    tables = graph.defs.resources["lakehouse"].tables
+    DeltaTable.forPath(spark, tables.validated_events).delete(F.col("eventDate").isin(days[:2]))  # lost rows
+
+    for day in days:
+        assert graph.run_daily(day, tags={"dagster/backfill": "test-backfill"}).success
+
+    validated = spark.read.format("delta").load(tables.validated_events)
+    assert {(r.projectId, r.eventId): r.eventDate for r in validated.collect()} == load.expected.events
+    for (day, project_id), want in load.expected.metrics.items():
+        assert daily_events(spark, graph, day, project_id) == want.events
+
+
+def commit_tick(graph: LakeGraph, kafka: KafkaResource) -> None:
+    with dg.build_sensor_context(instance=graph.instance, resources={"kafka": kafka}) as context:
+        batch_etl_commit_sensor(context)
+
+
+def daily_events(spark, graph: LakeGraph, day, project_id: str) -> int:
+    rows = (
+        spark.read.format("delta")
+        .load(graph.defs.resources["lakehouse"].tables.daily_metrics)
+        .where((F.col("metricDate") == F.lit(day)) & (F.col("projectId") == project_id))
+        .collect()
+    )
+    return rows[0].events if rows else 0

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from analytics_pipeline.demo_lakehouse import show_lakehouse
 from analytics_pipeline.demo_live import run_live
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import dead_letter_topic, processed_topic, raw_topic
@@ -95,7 +96,16 @@ def _explain(answer: dict) -> str:
     return answer.get("message") or answer.get("status", "")
 
 
-def run_demo(settings: Settings, console: Console, events: int = 5_000, live_seconds: float = 20.0) -> None:
+def run_demo(
+    settings: Settings,
+    console: Console,
+    events: int = 5_000,
+    live_seconds: float = 20.0,
+    *,
+    lakehouse: bool = True,
+) -> bool:
+    """The whole tour; False when the lakehouse part was skipped or did not finish."""
+    started = utc_now()
     store = MetadataStore(settings.metadata_database_url)
     try:
         project = demo_project(settings, store)
@@ -137,7 +147,9 @@ def run_demo(settings: Settings, console: Console, events: int = 5_000, live_sec
         seconds=live_seconds,
         rate=LIVE_RATE,
     )
+    materialized = show_lakehouse(settings, console, project.project_id, started) if lakehouse else False
     today = window_start(utc_now(), Granularity.DAY)
+    yesterday = (today - timedelta(days=1)).date().isoformat()
     worker_metrics = f"http://{settings.stream_host}:{settings.stream_metrics_port}/metrics"
     console.print(
         Panel.fit(
@@ -151,6 +163,9 @@ def run_demo(settings: Settings, console: Console, events: int = 5_000, live_sec
             f"Topics       {topic}, {processed_topic(project.project_id)}, "
             f"{dead_letter_topic(project.project_id)}, metrics.*\n"
             f"Offsets      .venv/bin/analytics topics offsets {project.project_id}\n"
+            f"Dagster UI   {settings.dagster_url}/asset-groups (lineage), {settings.dagster_url}/runs\n"
+            f"Lake tables  {settings.lake_root}/ (one Delta table per asset)\n"
+            f"Backfill     .venv/bin/analytics lakehouse backfill --start {yesterday}\n"
             f"Your key     {project.key_file}\n"
             f"Logs         {settings.home.resolve() / 'logs'}\n"
             f"Stop         make down",
@@ -166,3 +181,4 @@ def run_demo(settings: Settings, console: Console, events: int = 5_000, live_sec
         highlight=False,
         soft_wrap=True,
     )
+    return materialized

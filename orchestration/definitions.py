@@ -13,7 +13,7 @@ from jobs.quality import raw_events_quality_job, raw_events_quality_schedule
 from orchestration.partitions import daily_partitions
 from orchestration.resources import build_resources
 from quality.checks import raw_record_contract
-from sensors.etl_commits import batch_etl_commit_sensor
+from sensors.etl_commits import build_batch_etl_commit_sensor
 from sensors.kafka_offsets import build_kafka_offsets_sensor
 from sensors.late_events import build_late_events_sensor
 
@@ -28,8 +28,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[build_daily_metrics_schedule(daily_metrics_job), raw_events_quality_schedule],
         sensors=[
             build_kafka_offsets_sensor(settings.etl_sensor_interval_s),
-            batch_etl_commit_sensor,
-            build_late_events_sensor(daily_metrics_job, settings.lake_start_date),
+            build_batch_etl_commit_sensor(settings.etl_sensor_interval_s),
+            build_late_events_sensor(
+                daily_metrics_job, settings.lake_start_date, settings.etl_sensor_interval_s
+            ),
         ],
         resources=build_resources(settings),
     )

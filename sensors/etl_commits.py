@@ -32,22 +32,24 @@ def succeeded_ranges(instance: dg.DagsterInstance, limit: int = RECENT_RUNS) -> 
     return ranges
 
 
-@dg.sensor(
-    name="batch_etl_commit_sensor",
-    minimum_interval_seconds=15,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Commits the batch-etl group's Kafka offsets through the ranges of successful ETL runs.",
-)
-def batch_etl_commit_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) -> dg.SkipReason:
-    try:
-        committed = kafka.etl_committed()
-        moved = advance_commits(committed, succeeded_ranges(context.instance))
-        kafka.commit_etl(moved)
-    except Exception as exc:  # noqa: BLE001 - the next tick tries again; nothing is lost meanwhile
-        return dg.SkipReason(f"could not commit to Kafka at {kafka.bootstrap_servers}: {exc}")
-    if not moved:
-        return dg.SkipReason("nothing new to commit")
-    context.log.info(f"committed {len(moved)} partition(s) of group {kafka.etl_group}")
-    return dg.SkipReason(
-        f"committed {len(moved)} partition(s): {sorted(f'{t}/{p}={o}' for (t, p), o in moved.items())[:20]}"
+def build_batch_etl_commit_sensor(interval_s: int) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="batch_etl_commit_sensor",
+        minimum_interval_seconds=interval_s,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Commits the batch-etl group's Kafka offsets through the ranges of successful ETL runs.",
     )
+    def batch_etl_commit_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) -> dg.SkipReason:
+        try:
+            committed = kafka.etl_committed()
+            moved = advance_commits(committed, succeeded_ranges(context.instance))
+            kafka.commit_etl(moved)
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again; nothing is lost meanwhile
+            return dg.SkipReason(f"could not commit to Kafka at {kafka.bootstrap_servers}: {exc}")
+        if not moved:
+            return dg.SkipReason("nothing new to commit")
+        shown = sorted(f"{t}/{p}={o}" for (t, p), o in moved.items())
+        context.log.info(f"committed {len(moved)} partition(s) of group {kafka.etl_group}")
+        return dg.SkipReason(f"committed {len(moved)} partition(s): {', '.join(shown[:20])}")
+
+    return batch_etl_commit_sensor

@@ -25,11 +25,13 @@ def late_days(metadata: dict[str, dg.MetadataValue], today: date, first_day: dat
     return sorted(d for d in days if first_day <= d < today)
 
 
-def build_late_events_sensor(job: dg.UnresolvedAssetJobDefinition, first_day: date) -> dg.SensorDefinition:
+def build_late_events_sensor(
+    job: dg.UnresolvedAssetJobDefinition, first_day: date, interval_s: int
+) -> dg.SensorDefinition:
     @dg.sensor(
         name="late_events_sensor",
         job=job,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Recomputes daily_metrics for past days that new validated events fell on.",
     )

@@ -7,6 +7,7 @@ import typer
 from analytics_pipeline.cli import (
     demo_cmd,
     generate_cmd,
+    lakehouse_cmd,
     project_cmd,
     schema_cmd,
     serve_cmd,
@@ -26,6 +27,7 @@ app.add_typer(project_cmd.key_app, name="key")
 app.add_typer(schema_cmd.app, name="schema")
 app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(serve_cmd.app, name="serve")
+app.add_typer(lakehouse_cmd.app, name="lakehouse")
 app.command("generate")(generate_cmd.generate)
 app.command("demo")(demo_cmd.demo)
 app.command("stream-worker")(stream_cmd.stream_worker)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import yaml
 
+from analytics_pipeline.dagster_api import graphql
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.process import ManagedProcess
 from analytics_pipeline.stack.services import (
@@ -84,16 +85,6 @@ def dagster_environment(settings: Settings) -> dict[str, str]:
         **settings.as_environment(),
         "DAGSTER_HOME": str(dagster_instance_home(settings)),
     }
-
-
-def graphql(dagster_url: str, query: str, timeout_s: float = 10.0) -> dict[str, Any]:
-    """The ``data`` of a query to the webserver's GraphQL API; errors in the answer raise."""
-    response = httpx.post(f"{dagster_url.rstrip('/')}/graphql", json={"query": query}, timeout=timeout_s)
-    response.raise_for_status()
-    payload = response.json()
-    if payload.get("errors"):
-        raise ValueError(f"GraphQL errors from {dagster_url}: {payload['errors']}")
-    return payload["data"]
 
 
 def daemon_statuses(dagster_url: str) -> dict[str, bool]:

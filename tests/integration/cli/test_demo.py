@@ -29,7 +29,7 @@ def test_the_demo_sends_a_load_and_shows_live_counts_that_match_kafka(
 ):
     env = {**os.environ, **stack_settings.as_environment(), "COLUMNS": "200"}
     result = subprocess.run(
-        [ANALYTICS, "demo", "--events", "300", "--live-seconds", "4"],
+        [ANALYTICS, "demo", "--events", "300", "--live-seconds", "4", "--no-lakehouse"],
         env=env,
         capture_output=True,
         text=True,

@@ -14,7 +14,6 @@ from pyspark.sql import functions as F
 
 from analytics_pipeline.timeutil import utc_now
 from orchestration.resources import KafkaResource
-from sensors.etl_commits import batch_etl_commit_sensor
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 from tests.support.lakehouse_dagster import LakeGraph
 
@@ -166,7 +165,7 @@ def test_a_backfill_rebuilds_three_days_from_bronze(graph, spark, shop_and_blog,
 
 def commit_tick(graph: LakeGraph, kafka: KafkaResource) -> None:
     with dg.build_sensor_context(instance=graph.instance, resources={"kafka": kafka}) as context:
-        batch_etl_commit_sensor(context)
+        graph.defs.resolve_sensor_def("batch_etl_commit_sensor")(context)
 
 
 def daily_events(spark, graph: LakeGraph, day, project_id: str) -> int:

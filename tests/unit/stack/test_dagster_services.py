@@ -9,6 +9,7 @@ import httpx
 import pytest
 import yaml
 
+from analytics_pipeline.dagster_api import DagsterApiError
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack import dagster_services, stack
 from analytics_pipeline.stack.dagster_services import (
@@ -223,5 +224,5 @@ class TestGraphql:
 
     def test_errors_in_the_answer_raise(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.answer(monkeypatch, {"errors": [{"message": "Cannot query field"}], "data": None})
-        with pytest.raises(ValueError, match="Cannot query field"):
+        with pytest.raises(DagsterApiError, match="Cannot query field"):
             dagster_services.graphql("http://dagster:3000", "{ nope }")

@@ -1,0 +1,96 @@
+"""``analytics lakehouse backfill``: recompute daily_metrics over a date range, with progress.
+
+The backfill is Dagster's own (the same as from the UI's Materialize > backfill): the daemon
+runs one daily_metrics run per day, and each first rebuilds the day's validated events from
+bronze. This command launches it through the webserver and follows it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from typing import Annotated
+
+import httpx
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from analytics_pipeline.cli.output import console, fail, stdout
+from analytics_pipeline.dagster_api import (
+    BackfillProgress,
+    DagsterApiError,
+    backfill_progress,
+    launch_asset_backfill,
+)
+from analytics_pipeline.settings import get_settings
+from analytics_pipeline.timeutil import utc_now
+
+app = typer.Typer(help="The Delta Lake tables and their Dagster jobs.")
+
+DAILY_METRICS = "daily_metrics"
+
+
+def days_between(start: date, end: date) -> list[str]:
+    """Every UTC day from ``start`` to ``end`` inclusive, as partition keys."""
+    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def check_range(start: date, end: date, first: date, today: date) -> None:
+    if end < start:
+        fail(f"--end {end} lies before --start {start}")
+    if start < first:
+        fail(f"--start {start} lies before the first partition {first} (ANALYTICS_LAKE_START_DATE)")
+    if end >= today:
+        fail(f"--end {end} is not a closed day yet: the last partition is {today - timedelta(days=1)}")
+
+
+@app.command("backfill")
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="First UTC day, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Option("--end", help="Last UTC day (default: --start).")] = None,
+    wait: Annotated[bool, typer.Option(help="Follow the backfill until it ends.")] = True,
+    timeout_s: Annotated[float, typer.Option(help="Give up following after this long.")] = 3600.0,
+) -> None:
+    """Recompute daily_metrics (re-deriving validated events from bronze) for each day of a range."""
+    settings = get_settings()
+    try:
+        first_day, last_day = date.fromisoformat(start), date.fromisoformat(end or start)
+    except ValueError as exc:
+        fail(f"dates are YYYY-MM-DD: {exc}")
+    check_range(first_day, last_day, settings.lake_start_date, utc_now().date())
+    partitions = days_between(first_day, last_day)
+    url = settings.dagster_url
+    try:
+        backfill_id = launch_asset_backfill(url, DAILY_METRICS, partitions)
+    except (httpx.HTTPError, DagsterApiError) as exc:
+        fail(f"could not launch the backfill at {url} (is `make up` running?): {exc}")
+    console.print(
+        f"backfill [bold]{backfill_id}[/]: {len(partitions)} day(s), {partitions[0]}..{partitions[-1]}"
+    )
+    console.print(f"follow it in the UI: {url}/runs/b/{backfill_id}?tab=partitions")
+    if not wait:
+        stdout.print(backfill_id)
+        return
+    progress = follow(url, backfill_id, len(partitions), timeout_s)
+    done = f"{progress.materialized}/{progress.targeted}"
+    stdout.print(f"{progress.status}: {done} day(s) materialized, {progress.failed} failed")
+    if not progress.succeeded:
+        raise typer.Exit(1)
+
+
+def follow(url: str, backfill_id: str, days: int, timeout_s: float) -> BackfillProgress:
+    """Poll the backfill, drawing its progress, until it ends (or the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("daily_metrics", total=days)
+        while True:
+            state = backfill_progress(url, backfill_id)
+            bar.update(
+                task,
+                completed=state.materialized + state.failed,
+                description=f"daily_metrics [{state.status.lower()}, {state.in_progress} running]",
+            )
+            if state.finished or time.monotonic() > deadline:
+                return state
+            time.sleep(2)

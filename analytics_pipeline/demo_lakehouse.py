@@ -123,21 +123,23 @@ def lakehouse_table(settings: Settings) -> Table:
 
 
 def daily_table(settings: Settings, days: list[date]) -> Table:
+    """Per recomputed day, what its newest daily_metrics run reported (a run may cover several)."""
     table = Table(
         "day", "events", "purchases", "projects", title="daily_metrics partitions the demo recomputed"
     )
-    newest: dict[str, Materialization] = {}
+    newest: dict[str, dict] = {}
     for m in latest_materializations(settings.dagster_url, "daily_metrics", 100):
-        newest.setdefault(m.partition or "", m)
+        figures = (m.metadata.get("days") or {}).get(m.partition or "")
+        if figures is not None:
+            newest.setdefault(m.partition or "", figures)
     for day in days:
-        m = newest.get(day.isoformat())
-        if m is not None:
-            meta = m.metadata
+        figures = newest.get(day.isoformat())
+        if figures is not None:
             table.add_row(
                 day.isoformat(),
-                f"{meta.get('events', 0):,}",
-                f"{meta.get('purchases', 0):,}",
-                str(meta.get("projects", "")),
+                f"{figures['events']:,}",
+                f"{figures['purchases']:,}",
+                str(figures["projects"]),
             )
     return table
 

@@ -20,6 +20,7 @@ from orchestration.resources import KafkaResource, LakehouseResource, MetadataRe
 from quality.lakehouse_checks import BATCH_CHECK_SPECS, batch_check_results
 
 LAKE_GROUP = "lakehouse"
+LAKE_POOL = "lake"  # dagster.yaml: one run of this pool at a time (no two writers on a table)
 
 
 class OffsetRangeConfig(dg.Config):
@@ -72,6 +73,7 @@ class KafkaBatchConfig(dg.Config):
     ],
     check_specs=BATCH_CHECK_SPECS,
     can_subset=False,
+    pool=LAKE_POOL,
 )
 def kafka_batch(  # noqa: PLR0917 - Dagster injects config and resources by parameter name
     context: dg.AssetExecutionContext,

@@ -13,6 +13,7 @@ from jobs.quality import raw_events_quality_job, raw_events_quality_schedule
 from orchestration.partitions import daily_partitions
 from orchestration.resources import build_resources
 from quality.checks import raw_record_contract
+from quality.realtime_check import realtime_matches_batch
 from sensors.etl_commits import build_batch_etl_commit_sensor
 from sensors.kafka_offsets import build_kafka_offsets_sensor
 from sensors.late_events import build_late_events_sensor
@@ -23,7 +24,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     daily_metrics_job = build_daily_metrics_job()
     return dg.Definitions(
         assets=[raw_events, realtime_metrics, kafka_batch, build_daily_metrics(partitions)],
-        asset_checks=[raw_record_contract],
+        asset_checks=[raw_record_contract, realtime_matches_batch],
         jobs=[kafka_batch_etl, daily_metrics_job, raw_events_quality_job],
         schedules=[build_daily_metrics_schedule(daily_metrics_job), raw_events_quality_schedule],
         sensors=[

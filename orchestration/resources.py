@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+import redis
 from dagster_aws.s3 import S3Resource
 from pyspark.sql import SparkSession
 
@@ -39,9 +40,11 @@ class KafkaResource(dg.ConfigurableResource):
 
     def etl_committed(self) -> dict[TopicPartitionKey, int]:
         """The ``batch-etl`` group's committed offsets, as Kafka tooling shows them."""
+        return self.committed(self.etl_group)
+
+    def committed(self, group: str) -> dict[TopicPartitionKey, int]:
         return {
-            (tp.topic, tp.partition): o
-            for tp, o in committed_offsets(self.bootstrap_servers, self.etl_group).items()
+            (tp.topic, tp.partition): o for tp, o in committed_offsets(self.bootstrap_servers, group).items()
         }
 
     def commit_etl(self, offsets: dict[TopicPartitionKey, int]) -> None:
@@ -76,6 +79,17 @@ class LakehouseResource(dg.ConfigurableResource):
         return build_spark_session(self.spark_master, self.spark_driver_memory, Path(self.jar_root))
 
 
+class RealtimeResource(dg.ConfigurableResource):
+    """The streaming worker's side: its Redis aggregates and its consumer group."""
+
+    redis_url: str
+    stream_group: str = "stream-processing"
+    metric_ttl_windows: float = 2.0
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url, socket_timeout=5)
+
+
 class MetadataResource(dg.ConfigurableResource):
     """The metadata store: the property schemas the lakehouse validates against."""
 
@@ -107,6 +121,11 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             jar_root=str(settings.jar_root),
         ),
         "metadata": MetadataResource(url=settings.metadata_database_url),
+        "realtime": RealtimeResource(
+            redis_url=settings.redis_url,
+            stream_group=settings.stream_group,
+            metric_ttl_windows=settings.metric_ttl_windows,
+        ),
         "quality": QualityResource(
             max_event_age_s=settings.max_event_age_s, max_future_skew_s=settings.max_future_skew_s
         ),

@@ -2,7 +2,8 @@
 
 It follows the materializations of validated_events; each carries the event dates its batch
 added to. Every past day among them (today's partition does not exist yet) gets a
-daily_metrics run, visible in the UI as a run for that partition.
+daily_metrics run, visible in the UI as a run for that partition (one run per tick, over the
+range of late days).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from analytics_pipeline.timeutil import utc_now
 from assets.keys import VALIDATED_EVENTS
@@ -23,6 +25,22 @@ def late_days(metadata: dict[str, dg.MetadataValue], today: date, first_day: dat
     dates = metadata.get("event_dates")
     days = [date.fromisoformat(d) for d in (dates.value if dates else [])]
     return sorted(d for d in days if first_day <= d < today)
+
+
+def days_request(days: list[date], storage_id: int) -> dg.RunRequest:
+    """One run over the days from the first to the last late one (the days between are cheap to
+    recompute, and one Spark session beats one per day)."""
+    first, last = days[0].isoformat(), days[-1].isoformat()
+    tags = {
+        "analytics/trigger": "late-events",
+        "analytics/late-days": ",".join(d.isoformat() for d in days)[:200],
+    }
+    if first == last:
+        return dg.RunRequest(run_key=f"late-{first}-{storage_id}", partition_key=first, tags=tags)
+    return dg.RunRequest(
+        run_key=f"late-{first}..{last}-{storage_id}",
+        tags={**tags, ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+    )
 
 
 def build_late_events_sensor(
@@ -39,23 +57,21 @@ def build_late_events_sensor(
         result = context.instance.fetch_materializations(
             VALIDATED_EVENTS, limit=PAGE, cursor=context.cursor, ascending=True
         )
-        today = utc_now().date()
-        requests: dict[date, dg.RunRequest] = {}
-        for record in result.records:
-            materialization = record.asset_materialization
-            if materialization is None:
-                continue
-            for day in late_days(dict(materialization.metadata), today, first_day):
-                requests.setdefault(
-                    day,
-                    dg.RunRequest(
-                        run_key=f"late-{day.isoformat()}-{record.storage_id}",
-                        partition_key=day.isoformat(),
-                        tags={"analytics/trigger": "late-events"},
-                    ),
-                )
         if not result.records:
             return dg.SensorResult(skip_reason="no new validated_events materializations")
-        return dg.SensorResult(run_requests=list(requests.values()), cursor=result.cursor)
+        today = utc_now().date()
+        days = sorted(
+            {
+                day
+                for record in result.records
+                if record.asset_materialization is not None
+                for day in late_days(dict(record.asset_materialization.metadata), today, first_day)
+            }
+        )
+        if not days:
+            return dg.SensorResult(skip_reason="no past day got new events", cursor=result.cursor)
+        return dg.SensorResult(
+            run_requests=[days_request(days, result.records[-1].storage_id)], cursor=result.cursor
+        )
 
     return late_events_sensor

@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy
+from pyspark.sql import SparkSession
 
+from analytics_pipeline.lakehouse.spark import spark_session
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.settings import Settings
@@ -208,3 +210,11 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Metada
         store = MetadataStore(base_url.rsplit("/", 1)[0] + f"/{name}")
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def spark(stack_settings: Settings) -> Iterator[SparkSession]:
+    """One Spark session with Delta for every lakehouse test (starting one costs seconds)."""
+    session = spark_session(stack_settings.model_copy(update={"spark_master": "local[2]"}))
+    yield session
+    session.stop()

@@ -12,12 +12,21 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from analytics_pipeline.timeutil import utc_now
+from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.timeutil import format_rfc3339, utc_now
 from orchestration.resources import KafkaResource
+from tests.support.consumer_group import wait_caught_up
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 from tests.support.lakehouse_dagster import LakeGraph
 
 pytestmark = pytest.mark.integration
+
+BATCH_CHECKS = (
+    "batch_reconciliation",
+    "bronze_expectations",
+    "envelope_expectations",
+    "purchase_expectations",
+)
 
 
 @pytest.fixture
@@ -48,12 +57,8 @@ def test_the_graph_turns_a_generated_load_into_exact_tables_and_metrics(
     etl = graph.run_etl(graph.pending(shop_and_blog))
 
     assert etl.success
-    assert graph.checks(etl) == {
-        "batch_reconciliation": True,
-        "bronze_expectations": True,
-        "envelope_expectations": True,
-        "purchase_expectations": True,
-    }
+    checks = graph.checks(etl)
+    assert {name: checks[name] for name in BATCH_CHECKS} == dict.fromkeys(BATCH_CHECKS, True)
     for day in days:
         assert graph.run_daily(day).success
     metrics = {
@@ -176,3 +181,28 @@ def daily_events(spark, graph: LakeGraph, day, project_id: str) -> int:
         .collect()
     )
     return rows[0].events if rows else 0
+
+
+def test_the_worker_s_hourly_counts_in_redis_match_validated_events(
+    graph, project, stack_settings, stream_worker
+):
+    now = utc_now()
+    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema=set(), seed=9)
+    for hours_ago in (1, 2, 5):  # complete hours, well inside the test's Redis retention (60 h)
+        for _ in range(20):
+            event = load.event(now.date())
+            event["timestamp"] = format_rfc3339(
+                now - timedelta(hours=hours_ago, minutes=load.rng.randrange(50))
+            )
+            load.send(project.project_id, event)
+    load.flush()
+    wait_caught_up(
+        stack_settings.kafka_bootstrap_servers, stack_settings.stream_group, raw_topic(project.project_id)
+    )
+
+    etl = graph.run_etl(graph.pending([project.project_id]))
+
+    (evaluation,) = [e for e in etl.get_asset_check_evaluations() if e.check_name == "realtime_matches_batch"]
+    assert evaluation.passed, evaluation.metadata
+    assert evaluation.metadata["compared"].value is True
+    assert evaluation.metadata["realtime_events"].value == evaluation.metadata["batch_events"].value == 60

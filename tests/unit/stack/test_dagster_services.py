@@ -75,12 +75,10 @@ class TestInstanceHome:
     def test_keeps_telemetry_off_the_run_queue_limits_and_run_retries(self, settings: Settings) -> None:
         config = instance_config(settings)
         assert config["telemetry"] == {"enabled": False}
-        coordinator = config["run_coordinator"]
-        assert coordinator["class"] == "QueuedRunCoordinator"
-        assert coordinator["config"]["max_concurrent_runs"] == 4
-        assert coordinator["config"]["tag_concurrency_limits"] == [
-            {"key": "analytics/etl", "value": "kafka", "limit": 1}
-        ]
+        runs = config["concurrency"]["runs"]
+        assert runs["max_concurrent_runs"] == 3
+        assert runs["tag_concurrency_limits"] == [{"key": "analytics/etl", "value": "kafka", "limit": 1}]
+        assert config["concurrency"]["pools"] == {"default_limit": 1, "granularity": "run"}
         assert config["run_retries"] == {"enabled": True, "max_retries": 2}
 
     def test_is_idempotent(self, settings: Settings) -> None:
@@ -109,8 +107,12 @@ class TestInstanceHome:
         home = settings.home.resolve()
         with DagsterInstance.from_config(str(dagster_instance_home(settings))) as instance:
             assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
-            queue = instance.run_coordinator.get_run_queue_config()
-            assert queue.max_concurrent_runs == 4
+            concurrency = instance.get_concurrency_config()  # what the run queue daemon applies
+            assert concurrency.run_queue_config.max_concurrent_runs == 3
+            assert [(t["key"], t["limit"]) for t in concurrency.run_queue_config.tag_concurrency_limits] == [
+                ("analytics/etl", 1)
+            ]
+            assert concurrency.pool_config.default_pool_limit == 1
             assert instance.run_retries_enabled
             assert instance.run_retries_max_retries == 2
             assert not instance.telemetry_enabled

@@ -1,0 +1,105 @@
+"""Asset check ``realtime_matches_batch``: the streaming worker's hourly counts in Redis against
+validated_events, for the projects of the ETL run and the complete hours Redis still holds.
+
+Runs after each kafka_batch_etl batch (a WARN check: a difference is reported, nothing waits on
+it). It compares only once the worker has read at least as far as the batch, so a lagging worker
+is reported as such rather than as wrong counts.
+"""
+
+# No `from __future__ import annotations` here: Dagster reads the context annotation when decorating.
+
+import time
+
+import dagster as dg
+import redis
+
+from analytics_pipeline.kafka_io.topics import project_of_raw_topic
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_config
+from analytics_pipeline.lakehouse.realtime_compare import compare_hours
+from analytics_pipeline.timeutil import utc_now
+from assets.keys import VALIDATED_EVENTS
+from orchestration.resources import KafkaResource, LakehouseResource, RealtimeResource
+
+REALTIME_MATCHES_BATCH = "realtime_matches_batch"
+WORKER_WAIT_S = 30.0  # how long the check gives the worker to reach the batch's offsets
+
+
+def worker_shortfall(kafka: KafkaResource, group: str, ranges: list[OffsetRange]) -> int | None:
+    """Records of ``ranges`` the streaming worker's group has not committed yet; None when the
+    group never committed any of their partitions (no worker reads these topics)."""
+    committed = kafka.committed(group)
+    if not any((r.topic, r.partition) in committed for r in ranges):
+        return None
+    return sum(max(0, r.end - max(r.start, committed.get((r.topic, r.partition), 0))) for r in ranges)
+
+
+def not_compared(reason: str, **metadata: object) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"not compared: {reason}",
+        metadata={"compared": False, "reason": reason, **metadata},
+    )
+
+
+def run_ranges(context: dg.AssetCheckExecutionContext) -> list[OffsetRange]:
+    config = context.run.run_config.get("ops", {}).get("kafka_batch", {}).get("config", {})
+    return ranges_from_config(config.get("ranges", []))
+
+
+@dg.asset_check(
+    asset=VALIDATED_EVENTS,
+    name=REALTIME_MATCHES_BATCH,
+    description="Redis hourly all_events counts (streaming worker) = validated_events rows per hour.",
+)
+def realtime_matches_batch(
+    context: dg.AssetCheckExecutionContext,
+    kafka: KafkaResource,
+    lakehouse: LakehouseResource,
+    realtime: RealtimeResource,
+) -> dg.AssetCheckResult:
+    ranges = run_ranges(context)
+    projects = sorted({p for r in ranges if (p := project_of_raw_topic(r.topic))})
+    deadline = time.monotonic() + WORKER_WAIT_S
+    while (behind := worker_shortfall(kafka, realtime.stream_group, ranges)) and time.monotonic() < deadline:
+        time.sleep(1)
+    if behind is None:
+        return not_compared(f"group {realtime.stream_group} has never read these topics")
+    if behind:
+        return not_compared(
+            f"the streaming worker is {behind} records behind this batch", worker_behind=behind
+        )
+    try:
+        with realtime.client() as client:
+            hours = compare_hours(
+                lakehouse.spark(),
+                client,
+                lakehouse.tables.validated_events,
+                projects,
+                now=utc_now(),
+                ttl_windows=realtime.metric_ttl_windows,
+            )
+    except redis.RedisError as exc:
+        return not_compared(f"Redis at {realtime.redis_url} did not answer: {exc}")
+    differences = [h for h in hours if h.difference]
+    rows = "\n".join(
+        f"| {h.project_id} | {h.hour:%Y-%m-%d %H:00} | {h.realtime} | {h.batch} | {h.difference:+d} |"
+        for h in differences[:50]
+    )
+    return dg.AssetCheckResult(
+        passed=not differences,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "compared": True,
+            "hours_compared": len(hours),
+            "projects": dg.MetadataValue.json(projects),
+            "windows_differing": len(differences),
+            "realtime_events": sum(h.realtime for h in hours),
+            "batch_events": sum(h.batch for h in hours),
+            "differences": dg.MetadataValue.md(
+                "| project | hour (UTC) | Redis | validated | diff |\n|---|---|---|---|---|\n" + rows
+            )
+            if differences
+            else "none",
+        },
+    )

@@ -58,6 +58,7 @@ bench: install ## Benchmarks that print figures and ratios against a baseline me
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/dedup_memory.py
 	$(BIN)/python -m bench.stream
+	$(BIN)/python -m bench.etl
 
 .PHONY: clean
 clean: down ## Stop the stack and delete local state (.local)

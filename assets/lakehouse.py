@@ -93,7 +93,7 @@ def kafka_batch(  # noqa: PLR0917 - Dagster injects config and resources by para
         f"batch {report.batch_id}: {report.records_read} records, {report.validated_added} new events, "
         f"{report.quarantined} quarantined, {report.duplicates_dropped} duplicates"
     )
-    reconciliation = reconcile_batch(spark, tables, report.batch_id, report.records_read)
+    reconciliation = reconcile_batch(spark, tables, report.batch_id, report.records_read, report.event_dates)
     yield dg.MaterializeResult(
         asset_key=BRONZE_EVENTS, metadata=_bronze_metadata(report, ranges, tables.bronze_events)
     )

@@ -70,7 +70,7 @@ def run_batch(
         records = parsed.count()
         bronze_added = append_bronze(spark, parsed, tables.bronze_events, batch_id)
         valid = parsed.where("valid")
-        merged = merge_validated(spark, valid, tables.validated_events)
+        merged = merge_validated(spark, valid, tables.validated_events, batch_id)
         quarantine_added = append_quarantine(spark, parsed, tables.quarantined_events, batch_id)
         problems = {
             row.reason: row["count"]

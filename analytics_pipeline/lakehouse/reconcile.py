@@ -42,23 +42,16 @@ class BatchReconciliation:
 
 
 def reconcile_batch(
-    spark: SparkSession, tables: LakeTables, batch_id: str, records_read: int
+    spark: SparkSession, tables: LakeTables, batch_id: str, records_read: int, dates: list[date]
 ) -> BatchReconciliation:
+    """``dates``: the event dates of the batch's valid records (where its duplicates can be)."""
+
     def rows(path: str):
         return spark.read.format("delta").load(path)
 
     bronze = (
         rows(tables.bronze_events).where(F.col("batchId") == batch_id).select(*POSITION, "projectId", "key")
     )
-    dates = [
-        r.eventDate
-        for r in rows(tables.bronze_events)
-        .where(F.col("batchId") == batch_id)
-        .select("eventDate")
-        .distinct()
-        .collect()
-        if r.eventDate
-    ]
     validated = _validated_on(spark, tables, dates)
     quarantined = rows(tables.quarantined_events).where(F.col("batchId") == batch_id)
     in_validated = validated.select(*POSITION).withColumn("v", F.lit(1))

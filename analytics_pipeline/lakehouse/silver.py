@@ -1,9 +1,11 @@
 """``validated_events`` and ``quarantined_events``: the two ways out of a parsed batch.
 
 Validated rows are unique by (projectId, eventId): a batch is first deduplicated (the lowest
-position wins), then MERGEd, inserting only events the table does not hold, so a rerun adds
-nothing and a duplicate from another batch is dropped. The merge matches on eventDate too, which
-prunes it to the days a batch touches; a duplicate is the same record, so it has the same date.
+position wins), then only the events the table does not hold are appended (an anti-join on the
+days and projects the batch touches; a duplicate is the same record, so it has the same date).
+The append carries ``txnAppId`` ``validated:{batchId}``, so a rerun of a committed batch adds
+nothing without even joining. This is MERGE's insert-if-absent, at a third of its cost here; it
+relies on one writer at a time, which Dagster's ``lake`` pool guarantees (dagster.yaml).
 Quarantine rows are appended once per batch (``txnAppId`` ``quarantine:{batchId}``).
 """
 
@@ -51,8 +53,8 @@ def ensure_validated_table(spark: SparkSession, path: str) -> None:
     )
 
 
-def merge_validated(spark: SparkSession, valid: DataFrame, path: str) -> MergeOutcome:
-    """Insert the batch's events that ``validated_events`` does not hold yet."""
+def merge_validated(spark: SparkSession, valid: DataFrame, path: str, batch_id: str) -> MergeOutcome:
+    """Append the batch's events that ``validated_events`` does not hold yet."""
     source = first_of_each_event(valid.select(*VALIDATED_COLUMNS))
     keys = source.select("projectId", "eventDate").distinct().collect()
     dates = sorted({row.eventDate for row in keys})
@@ -60,21 +62,22 @@ def merge_validated(spark: SparkSession, valid: DataFrame, path: str) -> MergeOu
     ensure_validated_table(spark, path)
     if not keys:
         return MergeOutcome(0, [], [])
-    before = latest_version(spark, path)
-    date_list = ", ".join(f"DATE'{d.isoformat()}'" for d in dates)
-    project_list = ", ".join(f"'{p}'" for p in projects)  # project ids are [a-z0-9-]: safe literals
-    (
-        DeltaTable.forPath(spark, path)
-        .alias("t")
-        .merge(
-            source.alias("s"),
-            f"t.eventDate IN ({date_list}) AND t.projectId IN ({project_list}) "
-            "AND t.projectId = s.projectId AND t.eventDate = s.eventDate AND t.eventId = s.eventId",
-        )
-        .whenNotMatchedInsertAll()
-        .execute()
+    held = (
+        spark.read.format("delta")
+        .load(path)
+        .where(F.col("eventDate").isin(dates) & F.col("projectId").isin(projects))
+        .select("projectId", "eventDate", "eventId")
     )
-    return MergeOutcome(commit_metric(spark, path, before, "numTargetRowsInserted"), dates, projects)
+    before = latest_version(spark, path)
+    (
+        source.join(held, ["projectId", "eventDate", "eventId"], "left_anti")
+        .write.format("delta")
+        .mode("append")
+        .option("txnAppId", f"validated:{batch_id}")
+        .option("txnVersion", 0)
+        .save(path)
+    )
+    return MergeOutcome(commit_metric(spark, path, before, "numOutputRows"), dates, projects)
 
 
 def quarantine_rows(parsed: DataFrame) -> DataFrame:

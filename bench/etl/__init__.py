@@ -1,0 +1,25 @@
+"""Batch ETL throughput against a baseline in the same Spark session, and end-to-end freshness.
+
+Throughput. A private Kafka (fresh ports and state, nothing shared with `make up`) and a private
+lake; one project with the example property schemas; N events pre-loaded into its raw topic
+exactly as the ingestion service writes them (not measured), 1 % of them sent twice (retries) and
+2 % of purchases breaking their schema. One Spark session (local[*]), warmed up untimed, then
+alternately, --rounds times each, over the same offset ranges:
+
+  baseline  kafka_source.read_ranges -> .write.parquet: reading the records costs this much anyway
+  ETL       batch_etl.run_batch into a fresh lake: read, parse and judge every record in Python,
+            bronze append, deduplicated insert into validated_events, quarantine append
+
+The figure is the median events/s of each and their ratio (the goal: the ETL at least 60 % of
+the baseline). The ETL's time is split by phase of run_batch, measured by wrapping the writes it
+calls (production code is not changed). Spark, Kafka and everything else share 2 cores: the
+rounds table says how busy each was, so a round slowed by a neighbour shows.
+
+Freshness (--freshness, on by default). A second private stack with everything `analytics stack
+up` runs, including the Dagster webserver and daemon, and the default ANALYTICS_ETL_* settings;
+a light steady load of single events posted to /v1/events, each 202 timed; then the time until
+each event is queryable in validated_events, from the daemon's kafka_batch_etl runs, split into
+the wait for a run, its launch and its Spark work.
+
+Run: .venv/bin/python -m bench.etl [--events N] [--rounds R] [--freshness/--no-freshness]
+"""

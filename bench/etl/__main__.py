@@ -1,0 +1,109 @@
+"""Command line and run order: throughput on a private Kafka, then freshness on a private stack."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+import bench.etl
+from analytics_pipeline.lakehouse.spark import spark_session
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack import stack
+from analytics_pipeline.stack.isolated import isolated_settings
+from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from bench.etl.freshness import measure_freshness
+from bench.etl.report import (
+    etl_checks,
+    freshness_table,
+    model_table,
+    rounds_table,
+    runs_table,
+    split_table,
+    throughput_table,
+)
+from bench.etl.throughput import bench_rounds, warm_up
+from bench.etl.workload import load_topic
+from bench.ingest_throughput import console
+from bench.stream.report import exactly_once_table
+from bench.throwaway_redis import BenchError
+
+
+def run_throughput(spark_home: Path, args: argparse.Namespace) -> SparkSession:
+    """Only Kafka runs: nothing else (no stream worker, no daemon) takes the cores from Spark."""
+    settings = isolated_settings(spark_home)
+    broker = KafkaBroker(settings)
+    try:
+        with console.status("starting a private Kafka ..."):
+            broker.ensure_running()
+        kafka_pid = broker.process.running_pid()
+        if kafka_pid is None:
+            raise BenchError("the private Kafka broker is not running")
+        load = load_topic(settings, args.events)
+        with console.status("starting Spark and warming it up (untimed) ..."):
+            started = time.perf_counter()
+            spark = spark_session(settings, app_name="bench-etl")
+            session_s = time.perf_counter() - started
+            cold = warm_up(spark, settings.kafka_bootstrap_servers, load, spark_home / "work", kafka_pid)
+            warm_s = time.perf_counter() - started - session_s
+        console.print(f"Spark session {session_s:.1f} s, warm-up {warm_s:.1f} s (not measured)")
+        servers, work = settings.kafka_bootstrap_servers, spark_home / "work"
+        rounds = bench_rounds(spark, servers, load, rounds=args.rounds, work=work, kafka_pid=kafka_pid)
+    finally:
+        with console.status("stopping the private Kafka ..."):
+            broker.stop()
+    console.print(rounds_table(rounds))
+    console.print(throughput_table(rounds))
+    console.print(split_table(rounds, cold))
+    console.print(exactly_once_table(etl_checks(rounds, load)))
+    return spark
+
+
+def run_freshness(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        with console.status("starting a private stack: Kafka, Redis, the APIs, a worker, Dagster ..."):
+            started = time.perf_counter()
+            stack.up(settings)
+        console.print(f"private stack up in {time.perf_counter() - started:.0f} s")
+        run = measure_freshness(spark, settings, args.freshness_seconds, args.freshness_rate)
+    finally:
+        with console.status("stopping the private stack ..."):
+            stack.down(settings)
+    console.print(freshness_table(run))
+    console.print(runs_table(run))
+    console.print(model_table(run, settings, args.freshness_rate))
+    if missing := len(run.samples) - len(run.landed):
+        console.print(f"[red]{missing} of {len(run.samples)} sampled events never became queryable[/red]")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=bench.etl.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=300_000, help="events pre-loaded for the throughput")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each path (medians are reported)")
+    parser.add_argument(
+        "--freshness",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure end-to-end freshness on a private stack with the Dagster daemon",
+    )
+    parser.add_argument("--freshness-seconds", type=float, default=60.0, help="length of the steady load")
+    parser.add_argument("--freshness-rate", type=float, default=2.0, help="events/s posted, one per request")
+    args = parser.parse_args()
+    console.print(f"{os.cpu_count()} cores shared by Kafka, Spark and, for freshness, the whole stack")
+    with tempfile.TemporaryDirectory(prefix="bench-etl-") as home:
+        spark = run_throughput(Path(home) / "throughput", args)
+        try:
+            if args.freshness:
+                run_freshness(spark, isolated_settings(Path(home) / "freshness"), args)
+        finally:
+            spark.stop()
+
+
+if __name__ == "__main__":
+    main()

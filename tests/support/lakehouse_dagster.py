@@ -41,5 +41,13 @@ class LakeGraph:
         job = self.defs.resolve_job_def("daily_metrics_job")
         return job.execute_in_process(partition_key=day.isoformat(), instance=self.instance, **kwargs)
 
+    def run_daily_range(self, first: date, last: date, **kwargs) -> dg.ExecuteInProcessResult:
+        job = self.defs.resolve_job_def("daily_metrics_job")
+        tags = {
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        }
+        return job.execute_in_process(instance=self.instance, tags=tags, **kwargs)
+
     def checks(self, result: dg.ExecuteInProcessResult) -> dict[str, bool]:
         return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}

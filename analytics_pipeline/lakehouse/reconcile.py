@@ -2,7 +2,8 @@
 
 Computed from the tables alone, by position (topic, partition, offset): each bronze row of the
 batch is a validated row, a quarantined row, or a duplicate of an event validated from another
-position. Anything else (a row in two places, a row in none) is a lost or doubled event.
+position. Anything else is a lost or doubled event: a position stored twice in one table, in two
+tables, or in none, or an event validated twice.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ class BatchReconciliation:
     validated_rows: int
     quarantined_rows: int
     duplicates: int
-    unaccounted: int  # bronze rows found nowhere
-    doubled: int  # bronze rows found in more than one place
+    unaccounted: int  # positions found nowhere
+    doubled: int  # positions stored more than once (in one table or across two)
+    events_doubled: int  # events of the batch that validated_events holds more than once
 
     @property
     def balanced(self) -> bool:
@@ -35,6 +37,7 @@ class BatchReconciliation:
             and self.bronze_rows == self.validated_rows + self.quarantined_rows + self.duplicates
             and self.unaccounted == 0
             and self.doubled == 0
+            and self.events_doubled == 0
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -49,45 +52,41 @@ def reconcile_batch(
     def rows(path: str):
         return spark.read.format("delta").load(path)
 
-    bronze = (
-        rows(tables.bronze_events).where(F.col("batchId") == batch_id).select(*POSITION, "projectId", "key")
-    )
+    def copies(frame, name: str):
+        return frame.groupBy(*POSITION).agg(F.count("*").alias(name))
+
+    bronze = rows(tables.bronze_events).where(F.col("batchId") == batch_id)
     validated = _validated_on(spark, tables, dates)
     quarantined = rows(tables.quarantined_events).where(F.col("batchId") == batch_id)
-    in_validated = validated.select(*POSITION).withColumn("v", F.lit(1))
-    in_quarantine = quarantined.select(*POSITION).withColumn("q", F.lit(1))
-    duplicate_of = validated.select(
-        "projectId", F.col("eventId").alias("key"), *(F.col(c).alias(f"v_{c}") for c in POSITION)
+    positions = bronze.groupBy(*POSITION).agg(
+        F.count("*").alias("b"),
+        F.first("projectId").alias("projectId"),
+        F.first("key").cast("string").alias("key"),
+    )
+    event_copies = validated.groupBy("projectId", F.col("eventId").alias("key")).agg(
+        F.count("*").alias("e"), F.min(F.struct(*POSITION)).alias("first")
     )
     placed = (
-        bronze.join(in_validated, list(POSITION), "left")
-        .join(in_quarantine, list(POSITION), "left")
-        .join(duplicate_of, ["projectId", "key"], "left")
+        positions.join(copies(validated, "v"), list(POSITION), "left")
+        .join(copies(quarantined, "q"), list(POSITION), "left")
+        .join(event_copies, ["projectId", "key"], "left")
         .select(
-            *POSITION,
+            "b",
             F.coalesce("v", F.lit(0)).alias("v"),
             F.coalesce("q", F.lit(0)).alias("q"),
-            (
-                F.col("v_offset").isNotNull()
-                & ~(
-                    (F.col("v_topic") == F.col("topic"))
-                    & (F.col("v_partition") == F.col("partition"))
-                    & (F.col("v_offset") == F.col("offset"))
-                )
-            )
-            .cast("int")
-            .alias("d"),
+            F.coalesce("e", F.lit(0)).alias("e"),
+            # a valid repeat: its event is validated, from another position
+            (F.col("first").isNotNull() & (F.col("first") != F.struct(*POSITION))).cast("int").alias("d"),
         )
-        .groupBy(*POSITION)
-        .agg(F.max("v").alias("v"), F.max("q").alias("q"), F.max("d").alias("d"))
     )
     totals = placed.agg(
-        F.count("*").alias("bronze"),
+        F.sum("b").alias("bronze"),
         F.sum("v").alias("validated"),
         F.sum("q").alias("quarantined"),
         F.sum(F.when((F.col("v") == 0) & (F.col("q") == 0), F.col("d")).otherwise(0)).alias("duplicates"),
         F.sum(F.when(F.col("v") + F.col("q") + F.col("d") == 0, 1).otherwise(0)).alias("unaccounted"),
-        F.sum(F.when(F.col("v") + F.col("q") > 1, 1).otherwise(0)).alias("doubled"),
+        F.sum(F.when((F.col("b") > 1) | (F.col("v") + F.col("q") > 1), 1).otherwise(0)).alias("doubled"),
+        F.sum(F.when(F.col("e") > 1, 1).otherwise(0)).alias("events_doubled"),
     ).collect()[0]
     return BatchReconciliation(
         records_read=records_read,
@@ -97,6 +96,7 @@ def reconcile_batch(
         duplicates=int(totals["duplicates"] or 0),
         unaccounted=int(totals["unaccounted"] or 0),
         doubled=int(totals["doubled"] or 0),
+        events_doubled=int(totals["events_doubled"] or 0),
     )
 
 

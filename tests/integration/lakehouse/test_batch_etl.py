@@ -11,6 +11,7 @@ from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.batch_etl import run_batch
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_ranges
+from analytics_pipeline.lakehouse.reconcile import reconcile_batch
 from analytics_pipeline.lakehouse.tables import LakeTables
 from analytics_pipeline.timeutil import utc_now
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
@@ -81,3 +82,23 @@ def vars_of(lake: LakeTables) -> dict[str, str]:
         "validated": lake.validated_events,
         "quarantined": lake.quarantined_events,
     }
+
+
+@pytest.mark.parametrize("table_name", ["bronze_events", "validated_events"])
+def test_reconciliation_catches_rows_written_twice(spark, stack_settings, lake, two_projects, table_name):
+    day = utc_now().date() - timedelta(days=1)
+    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema={two_projects[0]}, seed=21)
+    load.mixed(list(two_projects), [day], events=40)
+    load.flush()
+    report = run_batch(
+        spark, stack_settings.kafka_bootstrap_servers, plan(stack_settings, two_projects), lake, []
+    )
+    clean = reconcile_batch(spark, lake, report.batch_id, report.records_read, report.event_dates)
+    assert clean.balanced, clean
+
+    path = getattr(lake, table_name)
+    table(spark, path).limit(3).write.format("delta").mode("append").save(path)  # a write applied twice
+
+    doubled = reconcile_batch(spark, lake, report.batch_id, report.records_read, report.event_dates)
+    assert not doubled.balanced
+    assert doubled.doubled == 3

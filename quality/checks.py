@@ -32,6 +32,7 @@ def raw_record_contract(kafka: KafkaResource) -> dg.AssetCheckResult:
             "records_checked": report.checked,
             "records_violating": report.violating,
             "problems": dict(report.problems),
+            "violating_by_topic": dict(report.violating_by_topic),
             "examples": "\n".join(report.examples) or "none",
         },
     )

@@ -23,6 +23,7 @@ def record_problems(record: TopicRecord) -> list[str]:
 class ContractReport:
     checked: int
     problems: Counter[str] = field(default_factory=Counter)
+    violating_by_topic: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)  # "topic/partition@offset: problem", a few
 
     @property
@@ -35,12 +36,13 @@ class ContractReport:
 
 
 def check_records(records: Iterable[TopicRecord], max_examples: int = 10) -> ContractReport:
-    checked, problems, examples = 0, Counter[str](), []
+    checked, problems, by_topic, examples = 0, Counter[str](), Counter[str](), []
     for record in records:
         checked += 1
         found = record_problems(record)
         if found:
             problems.update(found[:1])  # one per record, so counts are records
+            by_topic[record.topic] += 1
             if len(examples) < max_examples:
                 examples.append(f"{record.topic}/{record.partition}@{record.offset}: {'; '.join(found)}")
-    return ContractReport(checked, problems, examples)
+    return ContractReport(checked, problems, by_topic, examples)

@@ -59,4 +59,5 @@ def test_the_report_counts_records_and_keeps_a_few_examples():
     assert (report.checked, report.violating, report.passed) == (7, 2, False)
     assert report.problems == {"key is not the eventId": 1, "projectId does not match the topic": 1}
     assert report.examples == ["events.shop/0@1: key is not the eventId"]
+    assert report.violating_by_topic == {"events.shop": 2}
     assert check_records([]).passed

@@ -19,9 +19,9 @@ from pyspark.sql import functions as F
 from analytics_pipeline.lakehouse.bronze import append_bronze
 from analytics_pipeline.lakehouse.kafka_source import read_ranges
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
-from analytics_pipeline.lakehouse.parse import record_parser
+from analytics_pipeline.lakehouse.parse import judgment_of
 from analytics_pipeline.lakehouse.silver import append_quarantine, merge_validated
-from analytics_pipeline.lakehouse.tables import PARSED_SCHEMA, LakeTables
+from analytics_pipeline.lakehouse.tables import JUDGMENT_SCHEMA, SOURCE_SCHEMA, LakeTables
 from analytics_pipeline.metadata.store import StoredSchema
 from analytics_pipeline.timeutil import utc_now
 
@@ -47,9 +47,14 @@ class BatchReport:
 
 def parse_records(source: DataFrame, schemas: list[StoredSchema]) -> DataFrame:
     """Rows of ``PARSED_SCHEMA`` from records shaped like the Kafka source plus batchId/ingestedAt."""
-    return source.select(
-        "topic", "partition", "offset", "key", "value", "timestamp", "batchId", "ingestedAt"
-    ).mapInArrow(record_parser(schemas, PARSED_SCHEMA.fieldNames()), PARSED_SCHEMA)
+    judged = source.select(
+        *(F.col(name) for name in SOURCE_SCHEMA.fieldNames() if name != "kafkaTimestamp"),
+        F.col("timestamp").alias("kafkaTimestamp"),
+        judgment_of(schemas)("topic", "key", "value").alias("judgment"),
+    )
+    return judged.select(
+        *SOURCE_SCHEMA.fieldNames(), *(F.col(f"judgment.{name}") for name in JUDGMENT_SCHEMA.fieldNames())
+    )
 
 
 def run_batch(

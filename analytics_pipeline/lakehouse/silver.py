@@ -55,8 +55,10 @@ def ensure_validated_table(spark: SparkSession, path: str) -> None:
 
 def merge_validated(spark: SparkSession, valid: DataFrame, path: str, batch_id: str) -> MergeOutcome:
     """Append the batch's events that ``validated_events`` does not hold yet."""
+    # The days and projects are read before deduplicating: copies of an event share its day, and
+    # the batch is cached, so this costs no shuffle (a superset would only widen the pruning).
+    keys = valid.select("projectId", "eventDate").distinct().collect()
     source = first_of_each_event(valid.select(*VALIDATED_COLUMNS))
-    keys = source.select("projectId", "eventDate").distinct().collect()
     dates = sorted({row.eventDate for row in keys})
     projects = sorted({row.projectId for row in keys})
     ensure_validated_table(spark, path)
@@ -66,11 +68,11 @@ def merge_validated(spark: SparkSession, valid: DataFrame, path: str, batch_id: 
         spark.read.format("delta")
         .load(path)
         .where(F.col("eventDate").isin(dates) & F.col("projectId").isin(projects))
-        .select("projectId", "eventDate", "eventId")
+        .select(*EVENT_KEY)
     )
     before = latest_version(spark, path)
     (
-        source.join(held, ["projectId", "eventDate", "eventId"], "left_anti")
+        source.join(held, list(EVENT_KEY), "left_anti")  # the window's partitioning serves the join
         .write.format("delta")
         .mode("append")
         .option("txnAppId", f"validated:{batch_id}")

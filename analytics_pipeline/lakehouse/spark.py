@@ -40,6 +40,9 @@ def build_spark_session(
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.shuffle.partitions", "8")
+        # Delta rebuilds a table's state from its log in this many tasks (50 by default, sized for
+        # clusters): on a few cores the task overhead costs seconds per write.
+        .config("spark.databricks.delta.snapshotPartitions", "8")
         .config("spark.ui.showConsoleProgress", "false")
     )
     return builder.getOrCreate()

@@ -35,22 +35,14 @@ BRONZE_COLUMNS = (
     "ingestedAt",
 )
 
-# One row per Kafka record read: the bronze columns, then what the shared contract made of it.
-PARSED_SCHEMA = StructType(
+# What the shared contract makes of one record (``parse.judgment_of``).
+JUDGMENT_SCHEMA = StructType(
     [
-        StructField("topic", StringType(), False),
-        StructField("partition", IntegerType(), False),
-        StructField("offset", LongType(), False),
-        StructField("key", BinaryType(), True),
-        StructField("value", BinaryType(), True),
-        StructField("kafkaTimestamp", TimestampType(), True),
-        StructField("projectId", StringType(), True),
-        StructField("eventDate", DateType(), True),  # UTC date of the event time, when it parses
-        StructField("receivedAt", TimestampType(), True),
-        StructField("batchId", StringType(), False),
-        StructField("ingestedAt", TimestampType(), False),
         StructField("valid", BooleanType(), False),
         StructField("problems", ArrayType(StringType(), False), False),
+        StructField("projectId", StringType(), True),  # from the topic when the record is invalid
+        StructField("eventDate", DateType(), True),  # UTC date of the event time, when it parses
+        StructField("receivedAt", TimestampType(), True),
         StructField("eventId", StringType(), True),
         StructField("eventType", StringType(), True),
         StructField("userId", StringType(), True),
@@ -59,6 +51,21 @@ PARSED_SCHEMA = StructType(
         StructField("context", StringType(), True),  # JSON object text
     ]
 )
+
+# One row per Kafka record read: where it came from and its bytes, then the judgment's fields.
+SOURCE_SCHEMA = StructType(
+    [
+        StructField("topic", StringType(), False),
+        StructField("partition", IntegerType(), False),
+        StructField("offset", LongType(), False),
+        StructField("key", BinaryType(), True),
+        StructField("value", BinaryType(), True),
+        StructField("kafkaTimestamp", TimestampType(), True),
+        StructField("batchId", StringType(), False),
+        StructField("ingestedAt", TimestampType(), False),
+    ]
+)
+PARSED_SCHEMA = StructType(SOURCE_SCHEMA.fields + JUDGMENT_SCHEMA.fields)
 
 VALIDATED_COLUMNS = (
     "projectId",

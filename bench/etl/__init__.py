@@ -4,9 +4,12 @@ Throughput. A private Kafka (fresh ports and state, nothing shared with `make up
 lake; one project with the example property schemas; N events pre-loaded into its raw topic
 exactly as the ingestion service writes them (not measured), 1 % of them sent twice (retries) and
 2 % of purchases breaking their schema. One Spark session (local[*]), warmed up untimed, then
-alternately, --rounds times each, over the same offset ranges:
+in turn, --rounds times each, over the same offset ranges:
 
   baseline  kafka_source.read_ranges -> .write.parquet: reading the records costs this much anyway
+  ceiling   the same read, the envelope parsed by Spark's JSON reader with no check, cached, then
+            a bronze and a deduplicated validated append (Delta): what no ETL writing both tables
+            can beat here, so the distance from it is the price of judging records in Python
   ETL       batch_etl.run_batch into a fresh lake: read, parse and judge every record in Python,
             bronze append, deduplicated insert into validated_events, quarantine append
 

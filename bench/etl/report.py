@@ -11,7 +11,7 @@ from rich.table import Table
 from analytics_pipeline.settings import Settings
 from bench.etl.cpu import KAFKA, SPARK
 from bench.etl.freshness import FRESHNESS, LAUNCH, WAIT, WORK, FreshnessRun
-from bench.etl.throughput import BASELINE, ETL, PHASES, Round
+from bench.etl.throughput import BASELINE, CEILING, ETL, PHASES, Round
 from bench.etl.workload import EtlLoad
 
 GOAL = 0.60  # the goal: the ETL at least 60 % of the baseline's events/s
@@ -45,17 +45,25 @@ def rounds_table(rounds: list[Round]) -> Table:
 
 
 def throughput_table(rounds: list[Round]) -> Table:
-    baseline, etl = median_rate(rounds, BASELINE), median_rate(rounds, ETL)
+    baseline, ceiling, etl = (median_rate(rounds, path) for path in (BASELINE, CEILING, ETL))
     ratio = etl / baseline
     count = sum(1 for r in rounds if r.path == ETL)
     table = Table(title=f"events/s from Kafka into validated_events: median of {count} rounds each")
-    table.caption = "events/s = Kafka records read / wall seconds; the same offset ranges in every round"
-    for column in ("path", "events/s", "vs baseline"):
+    table.caption = (
+        "events/s = Kafka records read / wall seconds; the same offset ranges in every round. "
+        "ceiling: Spark's own JSON reader, no check, the same two Delta writes: the most any ETL "
+        "that writes bronze and validated_events could reach on this machine"
+    )
+    for column in ("path", "events/s", "vs baseline", "vs ceiling"):
         table.add_column(column, justify="left" if column == "path" else "right")
-    table.add_row(f"{BASELINE} (same session, same offsets)", f"{baseline:,.0f}", "1.00x")
-    table.add_row(f"{ETL} (bronze + validated + quarantine)", f"{etl:,.0f}", f"{ratio:.2f}x")
+    table.add_row(f"{BASELINE} (same session, same offsets)", f"{baseline:,.0f}", "1.00x", "")
+    table.add_row(CEILING, f"{ceiling:,.0f}", f"{ceiling / baseline:.2f}x", "1.00x")
+    table.add_row(
+        f"{ETL} (bronze + validated + quarantine)", f"{etl:,.0f}", f"{ratio:.2f}x", f"{etl / ceiling:.2f}x"
+    )
     verdict = "[green]met[/green]" if ratio >= GOAL else "[red]NOT met[/red]"
-    table.add_row(f"goal: ETL >= {GOAL:.0%} of the baseline", "", f"{ratio:.0%}: {verdict}")
+    reachable = "" if ceiling / baseline >= GOAL else f" (the ceiling itself is {ceiling / baseline:.0%})"
+    table.add_row(f"goal: ETL >= {GOAL:.0%} of the baseline", "", f"{ratio:.0%}: {verdict}{reachable}", "")
     return table
 
 
@@ -67,8 +75,8 @@ def split_table(rounds: list[Round], cold: Round) -> Table:
         f"cold: the untimed warm-up over {cold.records:,} records, the session's first run_batch, as in "
         "every run the Dagster daemon launches (each in a new process). "
         f"{PHASES[0]}: the first action (parsed.count()) reads the ranges, parses every record in "
-        "Python (mapInArrow) and caches it; the writes read the cache. The keys collect deduplicates "
-        "the batch (a window over a shuffle) to find the days to insert into. "
+        "Python (an Arrow UDF) and caches it; the writes read the cache. The keys collect deduplicates "
+        "the days and projects the batch touches, from the cache. "
         "Jobs / tasks: Spark's, in the last round"
     )
     table.add_column("phase", justify="left")

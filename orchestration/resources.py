@@ -30,25 +30,25 @@ class KafkaResource(dg.ConfigurableResource):
 
     bootstrap_servers: str
     etl_group: str = "batch-etl"
+    timeout_s: float = 10.0  # per call: a sensor tick against an unreachable cluster ends this fast
 
     def raw_topic_offsets(self) -> dict[str, int]:
         """Per raw topic ``events.{project_id}``, the sum of its partitions' latest offsets."""
-        return raw_topic_end_offsets(self.bootstrap_servers)
+        return raw_topic_end_offsets(self.bootstrap_servers, self.timeout_s)
 
     def raw_end_offsets(self) -> dict[TopicPartitionKey, int]:
-        return raw_partition_end_offsets(self.bootstrap_servers)
+        return raw_partition_end_offsets(self.bootstrap_servers, self.timeout_s)
 
     def etl_committed(self) -> dict[TopicPartitionKey, int]:
         """The ``batch-etl`` group's committed offsets, as Kafka tooling shows them."""
         return self.committed(self.etl_group)
 
     def committed(self, group: str) -> dict[TopicPartitionKey, int]:
-        return {
-            (tp.topic, tp.partition): o for tp, o in committed_offsets(self.bootstrap_servers, group).items()
-        }
+        offsets = committed_offsets(self.bootstrap_servers, group, self.timeout_s)
+        return {(tp.topic, tp.partition): o for tp, o in offsets.items()}
 
     def commit_etl(self, offsets: dict[TopicPartitionKey, int]) -> None:
-        commit_group_offsets(self.bootstrap_servers, self.etl_group, offsets)
+        commit_group_offsets(self.bootstrap_servers, self.etl_group, offsets, self.timeout_s)
 
 
 class BatchPolicyResource(dg.ConfigurableResource):

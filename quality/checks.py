@@ -19,11 +19,7 @@ SAMPLE_PER_PARTITION = 200
 )
 def raw_record_contract(kafka: KafkaResource) -> dg.AssetCheckResult:
     topics = sorted(kafka.raw_topic_offsets())
-    records = [
-        record
-        for topic in topics
-        for record in tail_records(kafka.bootstrap_servers, topic, SAMPLE_PER_PARTITION)
-    ]
+    records = tail_records(kafka.bootstrap_servers, topics, SAMPLE_PER_PARTITION)
     report = check_records(records)
     return dg.AssetCheckResult(
         passed=report.passed,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -101,6 +101,7 @@ def offsets_consumer(bootstrap_servers: str, timeout_s: float = 10.0) -> Iterato
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         request_timeout_ms=int(timeout_s * 1000),
+        bootstrap_timeout_ms=int(timeout_s * 1000),
         client_id="analytics-offsets",
         enable_auto_commit=False,
     )
@@ -144,14 +145,20 @@ def topic_offsets(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -
 
 
 def tail_records(
-    bootstrap_servers: str, topic: str, per_partition: int, timeout_s: float = 10.0
+    bootstrap_servers: str, topics: Iterable[str], per_partition: int, timeout_s: float = 10.0
 ) -> list[TopicRecord]:
-    """The last ``per_partition`` records of every partition: a sample of the newest events."""
+    """The last ``per_partition`` records of every partition of ``topics``: a sample of the newest
+    events, read by one consumer however many topics there are."""
     with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        tps = [
+            TopicPartition(topic, p)
+            for topic in sorted(set(topics))
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
         if not tps:
             return []
         earliest, latest = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+        tps = [tp for tp in tps if latest[tp] > earliest[tp]]
         consumer.assign(tps)
         for tp in tps:
             consumer.seek(tp, max(earliest[tp], latest[tp] - per_partition))

@@ -97,5 +97,5 @@ def test_a_small_batch_waits_for_the_max_wait(project, stack_settings):
 
 
 def test_an_unreachable_cluster_is_a_skip_that_says_so():
-    result = tick(KafkaResource(bootstrap_servers="127.0.0.1:1"), policy(), None)
+    result = tick(KafkaResource(bootstrap_servers="127.0.0.1:1", timeout_s=2), policy(), None)
     assert "Kafka unreachable" in result.skip_reason.skip_message

@@ -204,23 +204,17 @@ def bench_rounds(
     with progress_bar() as progress:
         task = progress.add_task("rounds", total=3 * rounds)
         for number in range(1, rounds + 1):
-            progress.update(task, description=f"round {number}/{rounds}: {BASELINE}")
-            out = work / "baseline.parquet"
-            with measure_cpu(kafka_pid) as cpu:
-                started = time.perf_counter()
-                write_baseline(spark, servers, load.ranges, out)
-                seconds = time.perf_counter() - started
-            results.append(Round(BASELINE, number, load.records, seconds, cpu))
-            shutil.rmtree(out)
-            progress.update(task, advance=1, description=f"round {number}/{rounds}: {CEILING}")
-            lake = work / f"ceiling-{number}"
-            with measure_cpu(kafka_pid) as cpu:
-                started = time.perf_counter()
-                write_ceiling(spark, servers, load.ranges, lake)
-                seconds = time.perf_counter() - started
-            results.append(Round(CEILING, number, load.records, seconds, cpu))
-            shutil.rmtree(lake)
-            progress.update(task, advance=1, description=f"round {number}/{rounds}: {ETL}")
+            for path, write in ((BASELINE, write_baseline), (CEILING, write_ceiling)):
+                progress.update(task, description=f"round {number}/{rounds}: {path}")
+                out = work / f"reference-{number}"
+                with measure_cpu(kafka_pid) as cpu:
+                    started = time.perf_counter()
+                    write(spark, servers, load.ranges, out)
+                    seconds = time.perf_counter() - started
+                results.append(Round(path, number, load.records, seconds, cpu))
+                shutil.rmtree(out)
+                progress.update(task, advance=1)
+            progress.update(task, description=f"round {number}/{rounds}: {ETL}")
             lake = work / f"lake-{number}"
             with measure_cpu(kafka_pid) as cpu:
                 seconds, phases, report = run_etl(

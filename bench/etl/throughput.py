@@ -36,9 +36,11 @@ ENVELOPE_DDL = (
     "eventId STRING, eventType STRING, userId STRING, timestamp TIMESTAMP, receivedAt TIMESTAMP, "
     "projectId STRING, properties STRING, context STRING"
 )
+SOURCE_COLUMNS = ("topic", "partition", "offset", "key", "value")
+ENVELOPE_FIELDS_NOT_IN_BRONZE = ("eventId", "eventType", "userId", "timestamp", "properties", "context")
 READ_PHASE = "Kafka read + parse + cache"
 BRONZE_PHASE = "bronze append"
-KEYS_PHASE = "validated: dedupe, collect (project, date) keys"
+KEYS_PHASE = "validated: collect the batch's (project, date) keys"
 CREATE_PHASE = "validated: create table if missing"
 INSERT_PHASE = "validated: insert new events + history"
 QUARANTINE_PHASE = "quarantine append"
@@ -136,10 +138,6 @@ class PhaseClock:
 def write_baseline(spark: SparkSession, servers: str, ranges: list[OffsetRange], out: Path) -> None:
     """The same records as the ETL reads, through the same source, written with no work at all."""
     read_ranges(spark, servers, ranges).write.mode("overwrite").parquet(str(out))
-
-
-SOURCE_COLUMNS = ("topic", "partition", "offset", "key", "value")
-ENVELOPE_FIELDS_NOT_IN_BRONZE = ("eventId", "eventType", "userId", "timestamp", "properties", "context")
 
 
 def write_ceiling(spark: SparkSession, servers: str, ranges: list[OffsetRange], lake: Path) -> None:

@@ -29,7 +29,11 @@ if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy"
   created_policy=1
 fi
-cleanup() { [ -n "$created_policy" ] && $sudo rm -f "$policy"; }
+# An `if`, not `[ ... ] &&`: the trap's status becomes the script's under `set -e`, and a
+# policy that was already there (as on Debian container images) must not fail the install.
+cleanup() {
+  if [ -n "$created_policy" ]; then $sudo rm -f "$policy"; fi
+}
 trap cleanup EXIT
 
 if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; then

@@ -64,15 +64,17 @@ def register_example_schemas(store: MetadataStore, project_id: str) -> list[str]
     return registered
 
 
-def show_bad_input(console: Console, settings: Settings, api_key: str) -> None:
-    """What clients get for a duplicate, a schema violation and a bad envelope."""
+def show_bad_input(console: Console, settings: Settings, api_key: str) -> list[str]:
+    """What clients get for a duplicate, a schema violation and a bad envelope; the answers that
+    differ from what the README promises."""
     auth = {"Authorization": f"Bearer {api_key}"}
     event = {"eventId": f"demo-{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u-demo"}
     table = Table("request", "status", "answer", title="what clients are told")
+    unexpected = []
     with httpx.Client(base_url=settings.ingest_api_url, timeout=10) as client:
         cases = [
-            ("a new event", event),
-            ("the same eventId again", event),
+            ("a new event", event, 202),
+            ("the same eventId again", event, 409),
             (
                 "purchase without orderId",
                 {
@@ -81,13 +83,21 @@ def show_bad_input(console: Console, settings: Settings, api_key: str) -> None:
                     "eventType": "purchase",
                     "properties": {"amount": 3, "currency": "EUR"},
                 },
+                400,
             ),
-            ("eventType 'Click!'", {**event, "eventId": f"demo-{uuid.uuid4().hex}", "eventType": "Click!"}),
+            (
+                "eventType 'Click!'",
+                {**event, "eventId": f"demo-{uuid.uuid4().hex}", "eventType": "Click!"},
+                400,
+            ),
         ]
-        for label, body in cases:
+        for label, body, expected in cases:
             response = client.post("/v1/events", json=body, headers=auth)
             table.add_row(label, str(response.status_code), Text(_explain(response.json())))
+            if response.status_code != expected:
+                unexpected.append(f"{label!r} answered {response.status_code}, not {expected}")
     console.print(table)
+    return unexpected
 
 
 def _explain(answer: dict) -> str:
@@ -103,9 +113,10 @@ def run_demo(
     live_seconds: float = 20.0,
     *,
     lakehouse: bool = True,
-) -> bool:
-    """The whole tour; False when the lakehouse part was skipped or did not finish."""
+) -> list[str]:
+    """The whole tour; returns what failed or timed out (nothing when every stage worked)."""
     started = utc_now()
+    failures: list[str] = []
     store = MetadataStore(settings.metadata_database_url)
     try:
         project = demo_project(settings, store)
@@ -126,7 +137,37 @@ def run_demo(
         seed=None,
         console=console,
     )
-    show_bad_input(console, settings, project.api_key)
+    if summary.delivered + summary.duplicates < events:
+        failures.append(
+            f"load: {summary.delivered:,} of {events:,} events delivered "
+            f"({summary.rejected} rejected, {summary.failed} failed; see the messages above)"
+        )
+    failures += [f"bad input: {problem}" for problem in show_bad_input(console, settings, project.api_key)]
+    console.print(partition_table(settings, topic, before))
+    live = run_live(
+        console,
+        api_url=settings.ingest_api_url,
+        query_url=settings.query_api_url,
+        api_key=project.api_key,
+        seconds=live_seconds,
+        rate=LIVE_RATE,
+    )
+    if not live.complete:
+        failures.append(
+            f"streaming: the metrics API counts {live.counted:,} of {live.delivered:,} live events "
+            f"(is the stream worker running? see {settings.home.resolve() / 'logs'})"
+        )
+    if lakehouse:
+        problem = show_lakehouse(settings, console, project.project_id, started)
+        failures += [f"lakehouse: {problem}"] if problem else []
+    show_where_to_look(
+        settings, console, project, delivered=summary.delivered, rate=summary.rate, live=live.delivered
+    )
+    return failures
+
+
+def partition_table(settings: Settings, topic: str, before: dict[int, int]) -> Table:
+    """Where the load landed: offsets per partition, and how evenly the keys spread."""
     offsets = topic_offsets(settings.kafka_bootstrap_servers, topic)
     table = Table("partition", "offsets", "new in this run", "share", title=f"{topic} in Kafka")
     new_total = sum(o.latest - before.get(o.partition, 0) for o in offsets) or 1
@@ -138,23 +179,19 @@ def run_demo(
             str(new),
             "█" * round(30 * new / new_total),
         )
-    console.print(table)
-    live = run_live(
-        console,
-        api_url=settings.ingest_api_url,
-        query_url=settings.query_api_url,
-        api_key=project.api_key,
-        seconds=live_seconds,
-        rate=LIVE_RATE,
-    )
-    materialized = show_lakehouse(settings, console, project.project_id, started) if lakehouse else False
+    return table
+
+
+def show_where_to_look(
+    settings: Settings, console: Console, project: DemoProject, *, delivered: int, rate: float, live: int
+) -> None:
     today = window_start(utc_now(), Granularity.DAY)
     yesterday = (today - timedelta(days=1)).date().isoformat()
     worker_metrics = f"http://{settings.stream_host}:{settings.stream_metrics_port}/metrics"
+    topic = raw_topic(project.project_id)
     console.print(
         Panel.fit(
-            f"{summary.delivered:,} events durable in Kafka ({summary.rate:,.0f} events/s), "
-            f"then {live:,} live;\n"
+            f"{delivered:,} events durable in Kafka ({rate:,.0f} events/s), then {live:,} live;\n"
             f"aggregated per minute, hour and day by the streaming worker.\n"
             f"Ingest API   {settings.ingest_api_url}/docs\n"
             f"Metrics API  {settings.query_api_url}/docs\n"
@@ -181,4 +218,3 @@ def run_demo(
         highlight=False,
         soft_wrap=True,
     )
-    return materialized

@@ -144,23 +144,21 @@ def daily_table(settings: Settings, days: list[date]) -> Table:
     return table
 
 
-def show_lakehouse(settings: Settings, console: Console, project_id: str, start: datetime) -> bool:
-    """The demo's last stage; False when Dagster is not there or did not finish in time."""
+def show_lakehouse(settings: Settings, console: Console, project_id: str, start: datetime) -> str | None:
+    """The demo's last stage; what went wrong, or None when the whole graph materialized."""
     if not dagster_answers(settings):
-        console.print(
-            f"[yellow]Dagster does not answer at {settings.dagster_url}: skipping the lakehouse part[/]"
-        )
-        return False
+        return f"Dagster does not answer at {settings.dagster_url} (`make status` shows what runs)"
     try:
         outcome = wait_for_lakehouse(settings, console, project_id, start)
         console.print(lakehouse_table(settings))
         if outcome.days:
             console.print(daily_table(settings, outcome.days))
     except (httpx.HTTPError, DagsterApiError) as exc:
-        console.print(f"[yellow]could not read Dagster's state: {exc}[/]")
-        return False
-    if outcome.materialized:
-        console.print(f"the whole graph materialized {outcome.waited_s:.0f} s after the live part")
-    else:
-        console.print("[yellow]the lakehouse had not caught up yet; the UI shows where it stands[/]")
-    return outcome.materialized
+        return f"could not read Dagster's state: {exc}"
+    if not outcome.materialized:
+        return (
+            f"the graph had not materialized after {outcome.waited_s:.0f} s; "
+            f"{settings.dagster_url}/runs shows where it stands"
+        )
+    console.print(f"the whole graph materialized {outcome.waited_s:.0f} s after the live part")
+    return None

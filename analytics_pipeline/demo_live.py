@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from rich.console import Console
 from rich.live import Live
@@ -22,17 +23,17 @@ METRICS = ("all_events", *EVENT_MIX, "active_users")
 
 
 def send_live(api_url: str, api_key: str, seconds: float, rate: float, stop: threading.Event) -> int:
-    """Synthetic events stamped with the current time, at ``rate`` per second; returns how many."""
-    pacer, deadline, sent = Pacer(rate), time.monotonic() + seconds, 0
+    """Synthetic events stamped with the current time, at ``rate`` per second; returns how many the
+    server accepted."""
+    pacer, deadline = Pacer(rate), time.monotonic() + seconds
     with AnalyticsClient(api_key, api_url) as client:
         for event in generate_events(int(seconds * rate), now=utc_now(), days=1):
             if stop.is_set() or time.monotonic() > deadline:
                 break
             pacer.wait()
             client.track(event.event_type, event.user_id, event.properties)
-            sent += 1
         client.flush()
-    return sent
+        return client.report().delivered
 
 
 def minute_table(metrics: MetricsClient, minutes: int, title: str) -> Table:
@@ -49,26 +50,58 @@ def _value(point: Point) -> str:
     return f"{point.value:,}" if point.value else "·"
 
 
+@dataclass(frozen=True)
+class LiveOutcome:
+    delivered: int  # events the server accepted during the live part
+    counted: int  # of the live minutes' events, those the metrics API counts
+
+    @property
+    def complete(self) -> bool:
+        # At least: an event of the earlier load may carry a timestamp in the same minutes.
+        return self.delivered > 0 and self.counted >= self.delivered
+
+
 def run_live(
-    console: Console, *, api_url: str, query_url: str, api_key: str, seconds: float, rate: float
-) -> int:
-    """Send for ``seconds`` while showing the live table; then wait a little for the last windows."""
+    console: Console,
+    *,
+    api_url: str,
+    query_url: str,
+    api_key: str,
+    seconds: float,
+    rate: float,
+    settle_s: float = 30.0,
+) -> LiveOutcome:
+    """Send for ``seconds`` while showing the live table; then wait until the metrics API counts
+    every live event (at most ``settle_s``), so a stalled streaming worker shows as a failure."""
     stop, result = threading.Event(), {}
     sender = threading.Thread(
         target=lambda: result.setdefault("sent", send_live(api_url, api_key, seconds, rate, stop)),
         daemon=True,
     )
     title = f"live per-minute counts from GET {query_url}/v1/metrics/{{metric}}?granularity=1m"
+    first_minute = window_start(utc_now(), Granularity.MINUTE)
     with MetricsClient(query_url, api_key) as metrics, Live(console=console, refresh_per_second=2) as live:
         sender.start()
         try:
             while sender.is_alive():
                 live.update(minute_table(metrics, 3, title))
                 sender.join(1.0)
-            time.sleep(2.0)  # the worker's last batch
-            live.update(minute_table(metrics, 3, title))
         finally:
             stop.set()
             sender.join()
+        delivered, counted = result.get("sent", 0), 0
+        deadline = time.monotonic() + settle_s
+        while True:
+            live.update(minute_table(metrics, 3, title))
+            counted = counted_since(metrics, first_minute)
+            if counted >= delivered or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
     console.print()
-    return result.get("sent", 0)
+    return LiveOutcome(delivered, counted)
+
+
+def counted_since(metrics: MetricsClient, first_minute: datetime) -> int:
+    """Events the metrics API counts in the 1-minute windows from ``first_minute`` to now."""
+    end = window_start(utc_now(), Granularity.MINUTE) + timedelta(minutes=1)
+    return sum(point.value for point in metrics.series("all_events", "1m", first_minute, end))

@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from analytics_pipeline.lakehouse.daily_metrics import compute_daily_metrics, differences, write_daily_metrics
 from analytics_pipeline.lakehouse.rederive import rederive_validated_day
 from assets.keys import DAILY_METRICS, VALIDATED_EVENTS
-from assets.lakehouse import LAKE_GROUP, LAKE_POOL
+from assets.lakehouse import LAKE_GROUP, LAKE_POOL, LAKE_STEP_RETRIES
 from orchestration.resources import LakehouseResource, MetadataResource
 from quality.gate import failed_gating_checks
 
@@ -36,6 +36,7 @@ def build_daily_metrics(partitions_def: dg.DailyPartitionsDefinition) -> dg.Asse
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_DAYS_PER_RUN),
         pool=LAKE_POOL,
+        retry_policy=LAKE_STEP_RETRIES,
         group_name=LAKE_GROUP,
         kinds={"delta", "spark"},
         description=(
@@ -59,11 +60,13 @@ def build_daily_metrics(partitions_def: dg.DailyPartitionsDefinition) -> dg.Asse
     ) -> dg.MaterializeResult:
         blocked = failed_gating_checks(context.instance)
         if blocked:
+            named = ", ".join(f"{b.check} (run {b.run_id})" for b in blocked)
             raise dg.Failure(
-                description="validated_events failed an ERROR-level quality check; fix the data, then rerun",
+                description=f"refused: the ERROR-level check {named} failed; fix the data, then rerun",
                 metadata={
                     "failed_checks": dg.MetadataValue.json([f"{b.check} (run {b.run_id})" for b in blocked])
                 },
+                allow_retries=False,  # deterministic: a retry would be refused the same way
             )
         window = context.partition_time_window
         first, last = window.start.date(), window.end.date() - timedelta(days=1)

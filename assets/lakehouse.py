@@ -21,6 +21,10 @@ from quality.lakehouse_checks import BATCH_CHECK_SPECS, batch_check_results
 
 LAKE_GROUP = "lakehouse"
 LAKE_POOL = "lake"  # dagster.yaml: one run of this pool at a time (no two writers on a table)
+# A step that failed (a broker restart, a lost Spark executor) is retried inside its run; every
+# write is idempotent. The daemon's run retries cover a dead run worker only (dagster.yaml), so a
+# deterministic refusal (Failure(allow_retries=False)) is never repeated.
+LAKE_STEP_RETRIES = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 
 class OffsetRangeConfig(dg.Config):
@@ -74,6 +78,7 @@ class KafkaBatchConfig(dg.Config):
     check_specs=BATCH_CHECK_SPECS,
     can_subset=False,
     pool=LAKE_POOL,
+    retry_policy=LAKE_STEP_RETRIES,
 )
 def kafka_batch(  # noqa: PLR0917 - Dagster injects config and resources by parameter name
     context: dg.AssetExecutionContext,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from analytics_pipeline.cli.output import stdout
+from analytics_pipeline.cli.output import fail, stdout
 from analytics_pipeline.demo import run_demo
 from analytics_pipeline.settings import get_settings
 
@@ -18,5 +18,9 @@ def demo(
         bool, typer.Option(help="Wait for Dagster to carry the events into the lake and show it.")
     ] = True,
 ) -> None:
-    """Create the demo project, send a realistic load, show where it landed and the live metrics."""
-    run_demo(get_settings(), stdout, events, live_seconds, lakehouse=lakehouse)
+    """Create the demo project, send a realistic load, show where it landed and the live metrics.
+
+    Exits non-zero when a stage failed or timed out, so `make demo` fails with it."""
+    failed = run_demo(get_settings(), stdout, events, live_seconds, lakehouse=lakehouse)
+    if failed:
+        fail(f"the demo did not complete: {'; '.join(failed)}")

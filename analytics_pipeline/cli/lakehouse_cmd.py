@@ -35,13 +35,14 @@ def days_between(start: date, end: date) -> list[str]:
     return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
 
-def check_range(start: date, end: date, first: date, today: date) -> None:
+def check_range(start: date, end: date, first: date, today: date, *, end_option: str = "--end") -> None:
+    """Refuse a range outside the closed partitions; ``end_option`` names what set the last day."""
     if end < start:
         fail(f"--end {end} lies before --start {start}")
     if start < first:
         fail(f"--start {start} lies before the first partition {first} (ANALYTICS_LAKE_START_DATE)")
     if end >= today:
-        fail(f"--end {end} is not a closed day yet: the last partition is {today - timedelta(days=1)}")
+        fail(f"{end_option} {end} is not a closed day yet: the last partition is {today - timedelta(days=1)}")
 
 
 @app.command("backfill")
@@ -57,7 +58,13 @@ def backfill(
         first_day, last_day = date.fromisoformat(start), date.fromisoformat(end or start)
     except ValueError as exc:
         fail(f"dates are YYYY-MM-DD: {exc}")
-    check_range(first_day, last_day, settings.lake_start_date, utc_now().date())
+    check_range(
+        first_day,
+        last_day,
+        settings.lake_start_date,
+        utc_now().date(),
+        end_option="--end" if end else "--start",
+    )
     partitions = days_between(first_day, last_day)
     url = settings.dagster_url
     try:

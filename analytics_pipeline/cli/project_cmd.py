@@ -6,10 +6,12 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 from analytics_pipeline.cli.output import console, fail, stdout, warn
+from analytics_pipeline.metadata.api_keys import display_prefix
 from analytics_pipeline.metadata.store import MetadataError, MetadataStore
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.settings import get_settings
@@ -51,10 +53,12 @@ def create_project(
         stdout.print_json(json.dumps({"project_id": created.project_id, "api_key": created.api_key}))
         return
     topics = ", ".join(created.topics_created) or "already present"
+    origin = "given with --id" if project_id else f"derived from {name!r}; --id chooses another"
     stdout.print(
         Panel.fit(
-            f"project [bold]{created.project_id}[/]  topics: {topics}\n"
-            f"API key: [bold green]{created.api_key}[/]\n"
+            f"project id [bold]{escape(created.project_id)}[/] ({escape(origin)})\n"
+            f"topics: {topics}\n"
+            f"API key: [bold green]{created.api_key}[/] (prefix {display_prefix(created.api_key)})\n"
             "[dim]Store it now: it is shown once and only its hash is kept.[/]",
             title="project created",
         )
@@ -91,17 +95,45 @@ def create_key(
     if as_json:
         stdout.print_json(json.dumps({"project_id": project_id, "api_key": api_key}))
     else:
-        stdout.print(f"API key for {project_id}: [bold green]{api_key}[/] (shown once)")
+        stdout.print(
+            f"API key for {project_id}: [bold green]{api_key}[/] (shown once)\n"
+            f"[dim]its prefix {display_prefix(api_key)} names it in `analytics key list` and `key revoke`[/]"
+        )
+
+
+@key_app.command("list")
+def list_keys(
+    project_id: Annotated[str | None, typer.Argument(help="Only this project's keys.")] = None,
+    include_revoked: Annotated[bool, typer.Option("--all", help="Revoked keys too.")] = False,
+) -> None:
+    """The keys by their prefix (the secret itself is never stored), with label and dates."""
+    store = open_store()
+    try:
+        keys = store.list_api_keys(project_id, include_revoked=include_revoked)
+    finally:
+        store.close()
+    table = Table("prefix", "project", "label", "created", "revoked")
+    for key in keys:
+        revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else ""
+        table.add_row(
+            key.prefix, key.project_id, key.label, key.created_at.isoformat(timespec="seconds"), revoked
+        )
+    stdout.print(table)
 
 
 @key_app.command("revoke")
 def revoke_key(
-    prefix: Annotated[str, typer.Argument(help="The key's first 10 characters, e.g. ak_AbCdEfG.")],
+    prefix: Annotated[
+        str,
+        typer.Argument(help="The key's prefix as `analytics key list` shows it (ak_AbCdEfG), or the key."),
+    ],
 ) -> None:
-    """Revoke keys by their displayed prefix; services stop accepting them within the key cache TTL."""
+    """Revoke one key; services stop accepting it within the key cache TTL. An ambiguous prefix is refused."""
     store = open_store()
-    revoked = store.revoke_api_key(prefix)
-    store.close()
-    if not revoked:
-        fail(f"no live key starts with {prefix!r}")
-    console.print(f"revoked {revoked} key(s)")
+    try:
+        revoked = store.revoke_api_key(prefix)
+    except MetadataError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    console.print(f"revoked key {revoked.prefix} of project {revoked.project_id}")

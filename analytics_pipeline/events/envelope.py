@@ -114,24 +114,40 @@ def parse_timestamp_field(field: str, value: str | None) -> tuple[datetime | Non
 def validate_event(
     raw: Any, *, received_at: datetime, window: TimeWindow, batch_sent_at: datetime | None = None
 ) -> tuple[ValidEvent | None, list[FieldError]]:
-    """Check the envelope and resolve the event's timestamp; the errors name each field."""
+    """Check the envelope and resolve the event's timestamp; the errors name every bad field at once."""
     if not isinstance(raw, dict):
         return None, [FieldError("body", "must be a JSON object")]
+    event, errors = None, []
     try:
         event = EventIn.model_validate(raw)
     except ValidationError as exc:
-        return None, pydantic_errors(exc)
-    timestamp, timestamp_error = parse_timestamp_field("timestamp", event.timestamp)
-    sent_at, sent_at_error = parse_timestamp_field("sentAt", event.sentAt)
-    errors = [error for error in (timestamp_error, sent_at_error) if error]
-    if errors:
+        errors = pydantic_errors(exc)
+    typed_wrong = {error.field for error in errors}
+    timestamp, timestamp_error = _raw_time(raw, "timestamp", typed_wrong)
+    sent_at, sent_at_error = _raw_time(raw, "sentAt", typed_wrong)
+    time_errors = [error for error in (timestamp_error, sent_at_error) if error]
+    errors += time_errors
+    corrected = received_at
+    if not time_errors and not typed_wrong & {"timestamp", "sentAt"}:
+        corrected, window_error = _corrected_timestamp(
+            timestamp, sent_at or batch_sent_at, received_at, window
+        )
+        errors += [window_error] if window_error else []
+    if event is None or errors:
         return None, errors
     sent_at = sent_at or batch_sent_at
-    corrected, error = _corrected_timestamp(timestamp, sent_at, received_at, window)
-    if error is not None:
-        return None, [error]
     original = timestamp if sent_at is not None else None
     return ValidEvent(event, corrected, original, sent_at), []
+
+
+def _raw_time(
+    raw: dict[str, Any], field: str, typed_wrong: set[str]
+) -> tuple[datetime | None, FieldError | None]:
+    """A time field parsed even when other fields failed; a non-string was already reported."""
+    value = raw.get(field)
+    if field in typed_wrong or not isinstance(value, str):
+        return None, None
+    return parse_timestamp_field(field, value)
 
 
 def _corrected_timestamp(

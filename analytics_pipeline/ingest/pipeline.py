@@ -128,9 +128,7 @@ class IngestPipeline:
             event, errors = validate_event(
                 raw, received_at=received_at, window=self._window, batch_sent_at=batch_sent_at
             )
-            if event is not None and not errors:
-                schema = await self._schemas.current(project_id, event.event.eventType)
-                errors = schema.errors_for(event.event.properties) if schema else []
+            errors += await self._property_errors(project_id, raw, errors)
             if event is not None and not errors:
                 try:
                     candidates.append(Candidate(index, event, kafka_record(event, project_id, received_at)))
@@ -140,6 +138,20 @@ class IngestPipeline:
             event_id = raw.get("eventId") if isinstance(raw, dict) else None
             outcome.rejected.append(Rejection(index, event_id if isinstance(event_id, str) else None, errors))
         return candidates
+
+    async def _property_errors(
+        self, project_id: str, raw: Any, envelope_errors: list[FieldError]
+    ) -> list[FieldError]:
+        """The properties judged by their type's schema whenever both fields passed the envelope,
+        so one answer lists every bad field."""
+        if not isinstance(raw, dict) or {e.field for e in envelope_errors} & {
+            "body",
+            "eventType",
+            "properties",
+        }:
+            return []
+        schema = await self._schemas.current(project_id, raw["eventType"])
+        return schema.errors_for(raw.get("properties", {})) if schema else []
 
     async def _throttle(
         self, project_id: str, candidates: list[Candidate], outcome: IngestOutcome

@@ -24,7 +24,7 @@ from analytics_pipeline.ingest.service import IngestService
 from analytics_pipeline.timeutil import utc_now
 from analytics_pipeline.web.auth import Credentials
 from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, ErrorBody, read_json_body
-from analytics_pipeline.web.readiness import kafka_ready, redis_ready
+from analytics_pipeline.web.readiness import kafka_ready, readiness_answer, readiness_responses, redis_ready
 
 router = APIRouter()
 
@@ -135,12 +135,13 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Kafka and Redis are reachable", responses={503: {"description": "Not ready"}})
+@router.get(
+    "/readyz", summary="Kafka and Redis are reachable", responses=readiness_responses("kafka", "redis")
+)
 async def readyz(request: Request) -> AsciiJSONResponse:
     service = _service(request)
     kafka, redis = await asyncio.gather(kafka_ready(service.settings), redis_ready(service.redis.client))
-    checks = {"kafka": "ok" if kafka else "unreachable", "redis": "ok" if redis else "unreachable"}
-    return AsciiJSONResponse(checks, status_code=200 if kafka and redis else 503)
+    return readiness_answer(kafka=kafka, redis=redis)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

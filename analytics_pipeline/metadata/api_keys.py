@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 KEY_PREFIX = "ak_"
-_DISPLAY_PREFIX_CHARS = 10
+DISPLAY_PREFIX_CHARS = 10
 
 
 def mint_api_key() -> str:
@@ -20,4 +20,4 @@ def hash_api_key(api_key: str) -> str:
 
 def display_prefix(api_key: str) -> str:
     """The part of a key safe to show in listings and logs."""
-    return api_key[:_DISPLAY_PREFIX_CHARS]
+    return api_key[:DISPLAY_PREFIX_CHARS]

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slugify import slugify
 from sqlalchemy import create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from analytics_pipeline.metadata.api_keys import (
+    DISPLAY_PREFIX_CHARS,
     display_prefix,
     hash_api_key,
     mint_api_key,
@@ -48,11 +50,37 @@ class StoredSchema:
     json_schema: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class StoredKey:
+    """What may be shown of a key: its prefix, never the secret."""
+
+    key_hash: str
+    prefix: str
+    project_id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _stored_key(row: Any) -> StoredKey:
+    return StoredKey(
+        key_hash=row.key_hash,
+        prefix=row.key_prefix,
+        project_id=row.project_id,
+        label=row.label,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
 def project_id_from_name(name: str) -> str:
-    """Lower-case, dash-separated id that is also safe inside a Kafka topic name."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")[:48].rstrip("-")
+    """Lower-case, dash-separated id that is also safe inside a Kafka topic name; other scripts
+    are transliterated ("Ünïcode Shop" -> "unicode-shop", "商店" -> "shang-dian")."""
+    slug = slugify(name, max_length=48, word_boundary=True, save_order=True)
     if not PROJECT_ID_PATTERN.fullmatch(slug):
-        raise MetadataError(f"cannot derive a project id from {name!r}: use letters, digits and dashes")
+        raise MetadataError(
+            f"cannot derive a project id from {name!r}: give one with --id (letters, digits and dashes)"
+        )
     return slug
 
 
@@ -141,15 +169,49 @@ class MetadataStore:
         with self._engine.connect() as conn:
             return conn.execute(query).scalar_one_or_none()
 
-    def revoke_api_key(self, key_prefix: str) -> int:
-        """Revoke every live key starting with the prefix; returns how many."""
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                update(api_keys)
-                .where(api_keys.c.key_prefix == key_prefix, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=_now())
+    def list_api_keys(
+        self, project_id: str | None = None, *, include_revoked: bool = False
+    ) -> list[StoredKey]:
+        """Keys by their displayed prefix (never the secret), oldest first."""
+        query = select(api_keys).order_by(api_keys.c.project_id, api_keys.c.created_at)
+        if project_id is not None:
+            query = query.where(api_keys.c.project_id == project_id)
+        if not include_revoked:
+            query = query.where(api_keys.c.revoked_at.is_(None))
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_stored_key(row) for row in rows]
+
+    def revoke_api_key(self, key_or_prefix: str) -> StoredKey:
+        """Revoke the one live key that is, or starts with, the text; refuse none or several."""
+        live = self.list_api_keys()
+        if len(key_or_prefix) > DISPLAY_PREFIX_CHARS:
+            matches = [k for k in live if k.key_hash == hash_api_key(key_or_prefix)]
+        else:
+            matches = [k for k in live if k.prefix.startswith(key_or_prefix)]
+        if not matches:
+            raise MetadataError(
+                f"no live key starts with {key_or_prefix!r}: "
+                "`analytics key list` shows the live keys' prefixes"
             )
-        return result.rowcount
+        if len(matches) > 1:
+            shown = ", ".join(f"{k.prefix} ({k.project_id})" for k in matches[:5])
+            more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+            raise MetadataError(
+                f"{key_or_prefix!r} matches {len(matches)} live keys: {shown}{more}; "
+                "give one whole prefix as `analytics key list` shows it"
+            )
+        target = matches[0]
+        revoked_at = _now()
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(api_keys)
+                .where(api_keys.c.key_hash == target.key_hash, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=revoked_at)
+            ).rowcount
+        if not done:
+            raise MetadataError(f"key {target.prefix} was revoked meanwhile")
+        return replace(target, revoked_at=revoked_at)
 
     # --- schemas ---
     def register_schema(self, project_id: str, event_type: str, json_schema: dict[str, Any]) -> int:

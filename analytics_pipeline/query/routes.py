@@ -12,8 +12,8 @@ from analytics_pipeline.query.metric_request import parse_metric_request
 from analytics_pipeline.query.service import QueryService
 from analytics_pipeline.realtime.windows import format_window
 from analytics_pipeline.web.auth import Credentials
-from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, ErrorBody
-from analytics_pipeline.web.readiness import redis_ready
+from analytics_pipeline.web.errors import ApiError, ErrorBody
+from analytics_pipeline.web.readiness import readiness_answer, readiness_responses, redis_ready
 
 router = APIRouter()
 
@@ -84,7 +84,6 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Redis answers", responses={503: {"description": "Redis does not answer."}})
+@router.get("/readyz", summary="Redis answers", responses=readiness_responses("redis"))
 async def readyz(request: Request) -> Response:
-    ready = await redis_ready(_service(request).redis.client)
-    return AsciiJSONResponse({"redis": ready}, status_code=200 if ready else 503)
+    return readiness_answer(redis=await redis_ready(_service(request).redis.client))

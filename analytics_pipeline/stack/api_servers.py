@@ -46,6 +46,7 @@ class ApiServer(StackService):
 
 class IngestServer(ApiServer):
     name = "ingest-api"
+    address_setting = "ANALYTICS_INGEST_PORT"
     app_factory = INGEST_APP
 
     def __init__(self, settings: Settings) -> None:
@@ -54,6 +55,7 @@ class IngestServer(ApiServer):
 
 class QueryServer(ApiServer):
     name = "query-api"
+    address_setting = "ANALYTICS_QUERY_PORT"
     app_factory = QUERY_APP
 
     def __init__(self, settings: Settings) -> None:

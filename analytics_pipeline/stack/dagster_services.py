@@ -97,6 +97,7 @@ class DagsterWebserver(StackService):
     """The UI and GraphQL API at ``dagster_url``; healthy when ``/server_info`` answers 200."""
 
     name = "dagster-webserver"
+    address_setting = "ANALYTICS_DAGSTER_URL"
     start_timeout_s = 60.0  # it loads the code location before it listens: 4-8 s here
 
     def __init__(self, settings: Settings) -> None:

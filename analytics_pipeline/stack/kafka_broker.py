@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -19,17 +20,38 @@ MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 
 
+MIN_JAVA = 17  # Kafka 4 brokers (and Spark 4) need it
+
+
 def java_executable(settings: Settings) -> str:
+    """The java to run the broker with; a missing or too old one is refused in one line."""
     if settings.java_home is not None:
-        return str(settings.java_home / "bin" / "java")
-    java = shutil.which("java")
-    if java is None:
-        raise StackError("Java 17+ is needed for the Kafka broker: apt-get install openjdk-17-jre-headless")
+        java = str(settings.java_home / "bin" / "java")
+        fix = f"set ANALYTICS_JAVA_HOME to a JDK {MIN_JAVA}+"
+    else:
+        java = shutil.which("java") or ""
+        fix = "apt-get install openjdk-17-jre-headless (or set ANALYTICS_JAVA_HOME to a JDK 17+)"
+    major = java_major_version(java) if java else None
+    if major is None:
+        raise StackError(f"no working java {'at ' + java if java else 'on PATH'}: {fix}")
+    if major < MIN_JAVA:
+        raise StackError(f"{java} is Java {major}; the Kafka broker needs Java {MIN_JAVA}+: {fix}")
     return java
+
+
+def java_major_version(java: str) -> int | None:
+    """The major version ``java -version`` reports (8 for "1.8.0_402"), or None if it does not run."""
+    try:
+        result = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30, check=False)  # noqa: S603
+    except OSError:
+        return None
+    match = re.search(r'version "(?:1\.)?(\d+)', result.stderr + result.stdout)
+    return int(match.group(1)) if match else None
 
 
 class KafkaBroker(StackService):
     name = "kafka"
+    address_setting = "ANALYTICS_KAFKA_BOOTSTRAP_SERVERS"
     start_timeout_s = 90.0
 
     def __init__(self, settings: Settings) -> None:
@@ -45,6 +67,12 @@ class KafkaBroker(StackService):
         return port_open(self.host, self.port) and broker_answers(self.address, timeout_s=3.0)
 
     def spawn(self) -> None:
+        controller = self.settings.kafka_controller_port
+        if port_open(self.host, controller):
+            raise StackError(
+                f"port {controller} (the Kafka controller) is taken by another program: stop it, "
+                "or set ANALYTICS_KAFKA_CONTROLLER_PORT to a free port"
+            )
         classpath = str(ensure_jars(self.settings.jar_root, "kafka-broker") / "*")
         java = java_executable(self.settings)
         self._render_config()

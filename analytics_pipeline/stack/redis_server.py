@@ -14,6 +14,7 @@ from analytics_pipeline.stack.services import INFRA_DIR, StackError, StackServic
 
 class RedisServer(StackService):
     name = "redis"
+    address_setting = "ANALYTICS_REDIS_URL"
     start_timeout_s = 20.0
 
     def __init__(self, settings: Settings) -> None:

@@ -66,6 +66,7 @@ class StackService(ABC):
     """A service at ``host:port``; started locally only when the host is a loopback address."""
 
     name: str
+    address_setting: str = ""  # the ANALYTICS_* variable that moves it elsewhere
     start_timeout_s: float = 60.0
 
     def __init__(self, host: str, port: int, process: ManagedProcess) -> None:
@@ -108,9 +109,9 @@ class StackService(ABC):
         if not self.local:
             raise StackError(f"{self.name} at {self.address} is external and does not answer")
         if current.ownership is Ownership.OTHER:
+            move = f", or set {self.address_setting} to a free port" if self.address_setting else ""
             raise StackError(
-                f"port {self.port} is taken by a process that is not a healthy {self.name}; "
-                f"stop it or choose another port"
+                f"port {self.port} is taken by another program, not a healthy {self.name}: stop it{move}"
             )
         if current.ownership is Ownership.DOWN:
             self.spawn()

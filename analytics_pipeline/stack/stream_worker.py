@@ -14,6 +14,7 @@ from analytics_pipeline.stack.services import StackService
 
 class StreamWorkerProcess(StackService):
     name = "stream-worker"
+    address_setting = "ANALYTICS_STREAM_METRICS_PORT"
     start_timeout_s = 30.0
 
     def __init__(self, settings: Settings) -> None:

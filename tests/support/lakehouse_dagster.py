@@ -18,10 +18,12 @@ from sensors.kafka_offsets import batch_run_config
 class LakeGraph:
     """The code location's Definitions over a private lake, with one ephemeral instance."""
 
-    def __init__(self, settings: Settings, lake_dir: Path) -> None:
+    def __init__(
+        self, settings: Settings, lake_dir: Path, instance: dg.DagsterInstance | None = None
+    ) -> None:
         self.settings = settings.model_copy(update={"lake_dir": str(lake_dir), "spark_master": "local[2]"})
         self.defs = build_definitions(self.settings)
-        self.instance = dg.DagsterInstance.ephemeral()
+        self.instance = instance or dg.DagsterInstance.ephemeral()
 
     def pending(
         self, project_ids: list[str], committed: dict[tuple[str, int], int] | None = None

@@ -15,6 +15,7 @@ from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.query.client import MetricsClient
 from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.timeutil import parse_rfc3339, utc_now
 from tests.support.consumer_group import wait_caught_up
 from tests.support.kafka_reader import read_topic
@@ -50,3 +51,21 @@ def test_the_demo_sends_a_load_and_shows_live_counts_that_match_kafka(
     with MetricsClient(stack_settings.query_api_url, key) as metrics:
         days = metrics.series("all_events", "1d", recent, utc_now() + timedelta(minutes=1))
     assert sum(point.value for point in days) == len(stored), "every event of today and yesterday is counted"
+
+
+def test_the_demo_exits_non_zero_naming_the_stage_that_failed(
+    stack_settings: Settings, ingest_server, query_server, stream_worker
+):
+    nobody = f"http://127.0.0.1:{free_port()}"
+    env = {**os.environ, **stack_settings.as_environment(), "ANALYTICS_DAGSTER_URL": nobody, "COLUMNS": "300"}
+    result = subprocess.run(
+        [ANALYTICS, "demo", "--events", "50", "--live-seconds", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout
+    assert f"the demo did not complete: lakehouse: Dagster does not answer at {nobody}" in result.stderr
+    assert "where to look" in result.stdout, "it still shows what did work"

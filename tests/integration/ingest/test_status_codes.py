@@ -119,6 +119,22 @@ class TestRegisteredSchema:
         good = new_event(eventType="add_to_cart", properties={"productId": "p", "amount": 3})
         assert api.post("/v1/events", json=good, headers=project.auth).status_code == 202
 
+    def test_every_bad_field_is_named_at_once_envelope_times_and_properties(
+        self, api, project, metadata_store
+    ):
+        metadata_store.register_schema(project.project_id, "add_to_cart", CART_SCHEMA)
+        bad = new_event(
+            eventId="bad id", eventType="add_to_cart", timestamp="nope", properties={"amount": -1}
+        )
+        response = api.post("/v1/events", json=bad, headers=project.auth)
+        assert response.status_code == 400
+        assert set(fields_of(response)) == {
+            "eventId",
+            "timestamp",
+            "properties.productId",
+            "properties.amount",
+        }
+
     def test_types_without_a_schema_pass_on_the_envelope(self, api, project, metadata_store):
         metadata_store.register_schema(project.project_id, "purchase", {"type": "object", "required": ["x"]})
         response = api.post("/v1/events", json=new_event(eventType="signup"), headers=project.auth)
@@ -161,7 +177,7 @@ class TestAuthAndSize:
 
     def test_revoked_key(self, api, make_project, metadata_store: MetadataStore):
         project = make_project()
-        assert metadata_store.revoke_api_key(project.api_key[:10]) == 1
+        assert metadata_store.revoke_api_key(project.api_key[:10]).project_id == project.project_id
         # the service caches keys for api_key_cache_ttl_s (1 s in tests); a fresh key is not cached
         response = api.post("/v1/events", json=new_event(), headers=project.auth)
         assert response.status_code == 401

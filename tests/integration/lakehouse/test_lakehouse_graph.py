@@ -13,6 +13,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.stack.dagster_services import dagster_instance_home
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
 from orchestration.resources import KafkaResource
 from tests.support.consumer_group import wait_caught_up
@@ -136,8 +137,12 @@ def test_success_commits_the_offsets_and_a_late_event_recomputes_its_day(
 
 
 def test_an_error_level_check_failure_blocks_daily_metrics_until_a_clean_batch(
-    graph, project, stack_settings
+    project, stack_settings, tmp_path, spark
 ):
+    # The instance the stack's daemon runs with (dagster.yaml: run retries on), so the run's
+    # retry verdict is the one the daemon would act on.
+    home = dagster_instance_home(stack_settings.model_copy(update={"home": tmp_path / "home"}))
+    graph = LakeGraph(stack_settings, tmp_path / "lake", dg.DagsterInstance.from_config(str(home)))
     day = past_days(1)[0]
     load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema=set())
     load.send(project.project_id, load.event(day, "purchase", amount=10, currency="XXX"))  # no schema here
@@ -153,6 +158,12 @@ def test_an_error_level_check_failure_blocks_daily_metrics_until_a_clean_batch(
     (failure,) = [e for e in blocked.all_events if e.is_step_failure]
     failed_checks = failure.step_failure_data.user_failure_data.metadata["failed_checks"].data
     assert [c.split(" ")[0] for c in failed_checks] == ["validated_events.purchase_expectations"]
+    assert "validated_events.purchase_expectations" in failure.step_failure_data.user_failure_data.description
+    assert not [e for e in blocked.all_events if e.is_step_up_for_retry], (
+        "a refusal is not retried in the run"
+    )
+    refused_run = graph.instance.get_run_by_id(blocked.run_id)
+    assert refused_run.tags["dagster/will_retry"] == "false", "nor does the daemon launch it again"
 
     load.send(project.project_id, load.event(day, "purchase", amount=10, currency="EUR"))
     load.flush()

@@ -36,9 +36,29 @@ def test_keys_resolve_by_hash_until_revoked(any_store: MetadataStore):
     key = any_store.create_api_key("shop", label="web")
     other = any_store.create_api_key("shop", label="ios")
     assert any_store.project_for_key_hash(hash_api_key(key)) == "shop"
-    assert any_store.revoke_api_key(key[:10]) == 1
+    revoked = any_store.revoke_api_key(key[:10])
+    assert (revoked.prefix, revoked.project_id, revoked.label) == (key[:10], "shop", "web")
+    assert revoked.revoked_at is not None
     assert any_store.project_for_key_hash(hash_api_key(key)) is None
     assert any_store.project_for_key_hash(hash_api_key(other)) == "shop"
+    assert [k.prefix for k in any_store.list_api_keys("shop")] == [other[:10]]
+    assert [k.label for k in any_store.list_api_keys("shop", include_revoked=True)] == ["web", "ios"]
+
+
+def test_a_prefix_of_several_live_keys_revokes_none(any_store: MetadataStore):
+    any_store.create_project("shop")
+    keys = [any_store.create_api_key("shop") for _ in range(2)]
+    with pytest.raises(MetadataError, match="'ak_' matches 2 live keys"):
+        any_store.revoke_api_key("ak_")
+    assert all(any_store.project_for_key_hash(hash_api_key(k)) == "shop" for k in keys)
+    # a shorter prefix that only one key has is enough, as is the whole key
+    assert (
+        any_store.revoke_api_key(keys[0][:9] if keys[0][:9] != keys[1][:9] else keys[0]).prefix
+        == keys[0][:10]
+    )
+    assert any_store.revoke_api_key(keys[1]).prefix == keys[1][:10]
+    with pytest.raises(MetadataError, match="no live key starts with"):
+        any_store.revoke_api_key(keys[1])
 
 
 def test_keys_need_an_existing_project(any_store: MetadataStore):

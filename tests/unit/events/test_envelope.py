@@ -171,6 +171,23 @@ class TestFieldFormats:
         _valid, errors = validate(make_event(timestamp="nope", sentAt="never"))
         assert errors == [FieldError("timestamp", RFC3339_HINT), FieldError("sentAt", RFC3339_HINT)]
 
+    def test_a_bad_timestamp_is_reported_beside_other_bad_fields(self) -> None:
+        valid, errors = validate(make_event(eventId="bad id", userId="", timestamp="nope"))
+        assert valid is None
+        assert {e.field for e in errors} == {"eventId", "userId", "timestamp"}
+
+    def test_a_timestamp_out_of_the_window_is_reported_beside_other_bad_fields(self) -> None:
+        _valid, errors = validate(make_event(eventType="Bad!", timestamp=at(timedelta(days=400))))
+        assert [e.field for e in errors] == ["eventType", "timestamp"]
+        assert "in the future" in errors[1].message
+
+    def test_a_timestamp_of_the_wrong_type_is_reported_once(self) -> None:
+        _valid, errors = validate(make_event(eventId="bad id", timestamp=5))
+        assert errors == [
+            FieldError("eventId", "must match ^[A-Za-z0-9._:-]{1,128}$"),
+            FieldError("timestamp", "must be a string"),
+        ]
+
 
 class TestTimestampWindow:
     def test_timestamp_without_sent_at_is_kept_as_sent(self) -> None:

@@ -20,11 +20,14 @@ class TestProjectIdFromName:
             ("  Acme   Corp!! 2026  ", "acme-corp-2026"),
             ("--web__app--", "web-app"),
             ("already-an-id", "already-an-id"),
-            ("Café Crème", "caf-cr-me"),
+            ("Café Crème", "cafe-creme"),
+            ("Ünïcode Shop!!", "unicode-shop"),
+            ("商店", "shang-dian"),
+            ("Straße", "strasse"),
             ("42", "42"),
         ],
     )
-    def test_derives_a_slug(self, name: str, expected: str) -> None:
+    def test_derives_a_slug_transliterating_other_scripts(self, name: str, expected: str) -> None:
         assert project_id_from_name(name) == expected
 
     def test_long_names_are_cut_to_48_characters(self) -> None:
@@ -40,7 +43,7 @@ class TestProjectIdFromName:
         assert PROJECT_ID_PATTERN.match(project_id)
         assert KAFKA_TOPIC_CHARS.match(f"events.processed.{project_id}")
 
-    @pytest.mark.parametrize("name", ["", "   ", "!!!", "___", "日本"])
+    @pytest.mark.parametrize("name", ["", "   ", "!!!", "___", "☃☃"])
     def test_names_without_letters_or_digits_are_refused(self, name: str) -> None:
         with pytest.raises(MetadataError, match="cannot derive a project id from"):
             project_id_from_name(name)

@@ -79,7 +79,11 @@ class TestInstanceHome:
         assert runs["max_concurrent_runs"] == 3
         assert runs["tag_concurrency_limits"] == [{"key": "analytics/etl", "value": "kafka", "limit": 1}]
         assert config["concurrency"]["pools"] == {"default_limit": 1, "granularity": "run"}
-        assert config["run_retries"] == {"enabled": True, "max_retries": 2}
+        assert config["run_retries"] == {
+            "enabled": True,
+            "max_retries": 2,
+            "retry_on_asset_or_op_failure": False,
+        }
 
     def test_is_idempotent(self, settings: Settings) -> None:
         target = dagster_instance_home(settings) / "dagster.yaml"

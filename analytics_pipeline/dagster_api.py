@@ -30,6 +30,10 @@ def graphql(
     return payload["data"]
 
 
+# A backfill run tagged so re-judges every event by its type's newest schema instead of the
+# version it was accepted under (the daily_metrics asset reads it; `lakehouse backfill --newest-schemas`).
+JUDGE_TAG, NEWEST_SCHEMAS = "analytics/judge", "newest-schemas"
+
 LAUNCH_BACKFILL = """
 mutation Launch($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
@@ -115,13 +119,17 @@ class Materialization:
     metadata: dict[str, Any]
 
 
-def launch_asset_backfill(dagster_url: str, asset: str, partitions: list[str], title: str = "") -> str:
-    """A backfill of ``asset`` over ``partitions``, run by the daemon; returns its id."""
+def launch_asset_backfill(
+    dagster_url: str, asset: str, partitions: list[str], title: str = "", tags: dict[str, str] | None = None
+) -> str:
+    """A backfill of ``asset`` over ``partitions``, run by the daemon; returns its id. ``tags``
+    reach every run of it."""
     params = {
         "assetSelection": [{"path": [asset]}],
         "partitionNames": partitions,
         "fromFailure": False,
         "title": title or f"{asset} {partitions[0]}..{partitions[-1]}",
+        "tags": [{"key": key, "value": value} for key, value in (tags or {}).items()],
     }
     answer = graphql(dagster_url, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
     if answer["__typename"] != "LaunchBackfillSuccess":

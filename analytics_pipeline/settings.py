@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     etl_max_records_per_run: int = Field(
         500_000, ge=1, description="Most records one ETL run reads; a backlog becomes several runs."
     )
+    quality_recheck_s: int = Field(
+        900, ge=5, description="How often days the quality gate held back are computed again."
+    )
     s3_endpoint_url: str | None = Field(
         None, description="S3-compatible endpoint (e.g. a local SeaweedFS); default: AWS."
     )

@@ -1,29 +1,45 @@
 """``daily_metrics``: per project and UTC day, daily partitions, recomputed as a whole per day.
 
 A run from a backfill (Dagster tags it ``dagster/backfill``) first rebuilds the day's
-validated_events from bronze, so a backfill applies today's rules to the records as received.
+validated_events and quarantined_events from bronze, judging each record by the schema version
+it was accepted under; the tag ``analytics/judge=newest-schemas`` (or the config) re-judges by the
+newest schemas instead, as an explicit choice.
+
+The quality gate is scoped to a project and a day: a (project, day) whose validated rows repeat
+an eventId gets no metrics (each would count an event twice), and every other pair of the run is
+written. The ``quality_gate`` check names the pairs held; ``late_events_sensor`` recomputes them
+once their rows are exact again.
 """
 
 # No `from __future__ import annotations` here: Dagster resolves Config annotations when decorating.
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from analytics_pipeline.lakehouse.daily_metrics import compute_daily_metrics, differences, write_daily_metrics
-from analytics_pipeline.lakehouse.rederive import rederive_validated_day
-from assets.keys import DAILY_METRICS, VALIDATED_EVENTS
+from analytics_pipeline.dagster_api import JUDGE_TAG, NEWEST_SCHEMAS
+from analytics_pipeline.lakehouse.daily_metrics import (
+    compute_daily_metrics,
+    differences,
+    held_days,
+    releasable,
+    write_daily_metrics,
+)
+from analytics_pipeline.lakehouse.rederive import rederive_day
+from assets.keys import DAILY_METRICS, HELD_METADATA, VALIDATED_EVENTS
 from assets.lakehouse import LAKE_GROUP, LAKE_POOL, LAKE_STEP_RETRIES
-from orchestration.resources import LakehouseResource, MetadataResource
-from quality.gate import failed_gating_checks
+from orchestration.resources import LakehouseResource, MetadataResource, QualityResource
 
 MATCHES_VALIDATED = "matches_validated_events"
+QUALITY_GATE = "quality_gate"
 BACKFILL_TAG = "dagster/backfill"
 
 
 class DailyMetricsConfig(dg.Config):
-    rederive_validated: bool = False  # rebuild the day's validated_events from bronze first
+    rederive_validated: bool = False  # rebuild the days' validated and quarantined rows from bronze first
+    newest_schemas: bool = False  # when rebuilding: judge by the newest schemas, not the accepted ones
 
 
 MAX_DAYS_PER_RUN = 31  # a backfill of a year is 12 runs, each one Spark session for a month
@@ -42,14 +58,23 @@ def build_daily_metrics(partitions_def: dg.DailyPartitionsDefinition) -> dg.Asse
         description=(
             "Per project and UTC day: events, events by type, daily active users, purchases and "
             "revenue by currency. Delta, one partition per day, replaced as a whole on each run. "
-            "A run may cover a range of days (backfills, late events), in one Spark session."
+            "A run may cover a range of days (backfills, late events), in one Spark session. "
+            "A (project, day) whose validated rows repeat an eventId is held back (quality_gate)."
         ),
         check_specs=[
             dg.AssetCheckSpec(
                 MATCHES_VALIDATED,
                 asset=DAILY_METRICS,
-                description="Per project and day, the events equal the day's rows in validated_events.",
-            )
+                description="Per (project, day) written: its events equal its rows in validated_events.",
+            ),
+            dg.AssetCheckSpec(
+                QUALITY_GATE,
+                asset=DAILY_METRICS,
+                description=(
+                    "No (project, day) held back: each names every eventId once in validated_events "
+                    "(envelope_expectations: eventId unique per project)."
+                ),
+            ),
         ],
     )
     def daily_metrics(
@@ -57,65 +82,100 @@ def build_daily_metrics(partitions_def: dg.DailyPartitionsDefinition) -> dg.Asse
         config: DailyMetricsConfig,
         lakehouse: LakehouseResource,
         metadata: MetadataResource,
+        quality: QualityResource,
     ) -> dg.MaterializeResult:
-        blocked = failed_gating_checks(context.instance)
-        if blocked:
-            named = ", ".join(f"{b.check} (run {b.run_id})" for b in blocked)
-            raise dg.Failure(
-                description=f"refused: the ERROR-level check {named} failed; fix the data, then rerun",
-                metadata={
-                    "failed_checks": dg.MetadataValue.json([f"{b.check} (run {b.run_id})" for b in blocked])
-                },
-                allow_retries=False,  # deterministic: a retry would be refused the same way
-            )
         window = context.partition_time_window
         first, last = window.start.date(), window.end.date() - timedelta(days=1)
         spark, tables = lakehouse.spark(), lakehouse.tables
-        rederived = None
-        if config.rederive_validated or BACKFILL_TAG in context.run.tags:
-            rederived = 0
-            for n in range((last - first).days + 1):
-                rederived += rederive_validated_day(
-                    spark, tables, first + timedelta(days=n), metadata.latest_schemas
+        rederive = config.rederive_validated or BACKFILL_TAG in context.run.tags
+        newest = config.newest_schemas or context.run.tags.get(JUDGE_TAG) == NEWEST_SCHEMAS
+        if newest and not rederive:
+            raise dg.Failure(
+                description="newest_schemas re-judges rows rebuilt from bronze: set rederive_validated too",
+                allow_retries=False,
+            )
+        result_metadata: dict[str, object] = {}
+        if rederive:
+            rebuilt = [
+                rederive_day(
+                    spark, tables, first + timedelta(days=n), metadata.all_schemas, quality.rules(),
+                    newest_schemas=newest,
                 )
-            context.log.info(f"validated_events of {first}..{last} rebuilt from bronze: {rederived} rows")
+                for n in range((last - first).days + 1)
+            ]  # fmt: skip
+            result_metadata["validated_rows_rederived"] = sum(r.validated for r in rebuilt)
+            result_metadata["quarantined_rows_rederived"] = sum(r.quarantined for r in rebuilt)
+            result_metadata["judged_by"] = (
+                "newest schemas" if newest else "the schema versions accepted under"
+            )
+            context.log.info(f"{first}..{last} rebuilt from bronze: {result_metadata}")
         metrics = compute_daily_metrics(spark, tables.validated_events, first, last).cache()
         try:
-            rows = write_daily_metrics(spark, metrics, tables.daily_metrics, first, last)
-            per_day = {
-                r.metricDate.isoformat(): {
-                    "events": r.events,
-                    "purchases": r.purchases,
-                    "projects": r.projects,
-                }
-                for r in metrics.groupBy("metricDate")
-                .agg(
-                    F.sum("events").alias("events"),
-                    F.sum("purchases").alias("purchases"),
-                    F.count("*").alias("projects"),
-                )
-                .collect()
-            }
+            held = held_days(metrics)
+            written = releasable(metrics)
+            rows = write_daily_metrics(spark, written, tables.daily_metrics, first, last)
+            per_day = _per_day(written)
         finally:
             metrics.unpersist()
-        found = differences(spark, tables.validated_events, tables.daily_metrics, first, last)
-        result_metadata: dict[str, object] = {
-            "days": dg.MetadataValue.json(per_day),
-            "first_day": first.isoformat(),
-            "last_day": last.isoformat(),
-            "rows": rows,
-            "dagster/row_count": rows,
-            "events": sum(d["events"] for d in per_day.values()),
-            "purchases": sum(d["purchases"] for d in per_day.values()),
-            "path": dg.MetadataValue.path(tables.daily_metrics),
-        }
-        if rederived is not None:
-            result_metadata["validated_rows_rederived"] = rederived
-        check = dg.AssetCheckResult(
-            check_name=MATCHES_VALIDATED,
-            passed=not found,
-            metadata={"days_checked": (last - first).days + 1, "differences": dg.MetadataValue.json(found)},
+        found = differences(spark, tables.validated_events, tables.daily_metrics, first, last, held=held)
+        result_metadata.update(
+            {
+                "days": dg.MetadataValue.json(per_day),
+                "first_day": first.isoformat(),
+                "last_day": last.isoformat(),
+                "rows": rows,
+                "dagster/row_count": rows,
+                "events": sum(d["events"] for d in per_day.values()),
+                "purchases": sum(d["purchases"] for d in per_day.values()),
+                HELD_METADATA: dg.MetadataValue.json(_held_json(held)),
+                "path": dg.MetadataValue.path(tables.daily_metrics),
+            }
         )
-        return dg.MaterializeResult(metadata=result_metadata, check_results=[check])
+        checks = [
+            dg.AssetCheckResult(
+                check_name=MATCHES_VALIDATED,
+                passed=not found,
+                metadata={
+                    "days_checked": (last - first).days + 1,
+                    "differences": dg.MetadataValue.json(found),
+                },
+            ),
+            dg.AssetCheckResult(
+                check_name=QUALITY_GATE,
+                passed=not held,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=_held_description(held) if held else "every (project, day) was written",
+                metadata={HELD_METADATA: dg.MetadataValue.json(_held_json(held))},
+            ),
+        ]
+        return dg.MaterializeResult(metadata=result_metadata, check_results=checks)
 
     return daily_metrics
+
+
+def _per_day(metrics: DataFrame) -> dict[str, dict[str, int]]:
+    return {
+        r.metricDate.isoformat(): {"events": r.events, "purchases": r.purchases, "projects": r.projects}
+        for r in metrics.groupBy("metricDate")
+        .agg(
+            F.sum("events").alias("events"),
+            F.sum("purchases").alias("purchases"),
+            F.count("*").alias("projects"),
+        )
+        .collect()
+    }
+
+
+def _held_json(held: dict[tuple[date, str], int]) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for (day, project), repeated in sorted(held.items()):
+        found.setdefault(day.isoformat(), {})[project] = repeated
+    return found
+
+
+def _held_description(held: dict[tuple[date, str], int]) -> str:
+    pairs = ", ".join(f"{project} on {day}" for day, project in sorted(held))
+    return (
+        f"held back (validated rows repeat an eventId): {pairs}; rebuild those days "
+        "(`analytics lakehouse backfill`) and they are recomputed"
+    )

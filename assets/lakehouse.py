@@ -70,7 +70,11 @@ class KafkaBatchConfig(dg.Config):
         dg.AssetSpec(
             QUARANTINED_EVENTS,
             deps=[BRONZE_EVENTS],
-            description="Records that failed validation, with every problem and the first as reason.",
+            description=(
+                "Records barred from validated_events, with the stage that barred them (contract, "
+                "the schema version they name, or a row-level quality rule), every problem, and "
+                "the first as reason."
+            ),
             kinds={"delta", "spark"},
             group_name=LAKE_GROUP,
         ),
@@ -90,10 +94,10 @@ def kafka_batch(  # noqa: PLR0917 - Dagster injects config and resources by para
 ):
     ranges = config.offset_ranges()
     projects = sorted({project_of_raw_topic(r.topic) or r.topic for r in ranges})
-    schemas = metadata.latest_schemas(projects)
+    schemas = metadata.all_schemas(projects)
     spark = lakehouse.spark()
     tables = lakehouse.tables
-    report = run_batch(spark, kafka.bootstrap_servers, ranges, tables, schemas)
+    report = run_batch(spark, kafka.bootstrap_servers, ranges, tables, schemas, quality.rules())
     context.log.info(
         f"batch {report.batch_id}: {report.records_read} records, {report.validated_added} new events, "
         f"{report.quarantined} quarantined, {report.duplicates_dropped} duplicates"

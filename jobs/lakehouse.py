@@ -6,13 +6,9 @@ import dagster as dg
 
 from assets.keys import BRONZE_EVENTS, DAILY_METRICS, QUARANTINED_EVENTS, VALIDATED_EVENTS
 
-# dagster.yaml limits runs with this tag to one at a time: two ETL runs never overlap.
-ETL_CONCURRENCY_TAG = {"analytics/etl": "kafka"}
-
 kafka_batch_etl = dg.define_asset_job(
     "kafka_batch_etl",
     selection=dg.AssetSelection.assets(BRONZE_EVENTS, VALIDATED_EVENTS, QUARANTINED_EVENTS),
-    tags=ETL_CONCURRENCY_TAG,
     executor_def=dg.in_process_executor,  # one Spark session, one step: no subprocess per step
     description=(
         "Reads exactly the Kafka offset ranges in its config into bronze, validated and quarantined "

@@ -31,7 +31,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_kafka_offsets_sensor(settings.etl_sensor_interval_s),
             build_batch_etl_commit_sensor(settings.etl_sensor_interval_s),
             build_late_events_sensor(
-                daily_metrics_job, settings.lake_start_date, settings.etl_sensor_interval_s
+                daily_metrics_job,
+                settings.lake_start_date,
+                settings.etl_sensor_interval_s,
+                settings.quality_recheck_s,
             ),
         ],
         resources=build_resources(settings),

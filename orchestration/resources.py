@@ -10,11 +10,14 @@ import redis
 from dagster_aws.s3 import S3Resource
 from pyspark.sql import SparkSession
 
+from analytics_pipeline.events.quality_rules import DEFAULT_CURRENCIES, QualityRules
 from analytics_pipeline.kafka_io.admin import (
+    TopicRecord,
     commit_group_offsets,
     committed_offsets,
     raw_partition_end_offsets,
     raw_topic_end_offsets,
+    read_spans,
 )
 from analytics_pipeline.lakehouse.batch_plan import BatchPolicy
 from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey
@@ -22,7 +25,6 @@ from analytics_pipeline.lakehouse.spark import build_spark_session
 from analytics_pipeline.lakehouse.tables import LakeTables
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.settings import Settings
-from quality.expectations import DEFAULT_CURRENCIES
 
 
 class KafkaResource(dg.ConfigurableResource):
@@ -46,6 +48,10 @@ class KafkaResource(dg.ConfigurableResource):
     def committed(self, group: str) -> dict[TopicPartitionKey, int]:
         offsets = committed_offsets(self.bootstrap_servers, group, self.timeout_s)
         return {(tp.topic, tp.partition): o for tp, o in offsets.items()}
+
+    def records(self, spans: dict[TopicPartitionKey, tuple[int, int]]) -> list[TopicRecord]:
+        """The records at offsets ``[start, end)`` of each partition."""
+        return read_spans(self.bootstrap_servers, spans, self.timeout_s)
 
     def commit_etl(self, offsets: dict[TopicPartitionKey, int]) -> None:
         commit_group_offsets(self.bootstrap_servers, self.etl_group, offsets, self.timeout_s)
@@ -102,6 +108,13 @@ class MetadataResource(dg.ConfigurableResource):
         finally:
             store.close()
 
+    def all_schemas(self, project_ids: list[str]) -> list[StoredSchema]:
+        store = MetadataStore(self.url)
+        try:
+            return store.all_schemas(project_ids)
+        finally:
+            store.close()
+
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The one place where the environment (ANALYTICS_* settings) becomes resources."""
@@ -134,19 +147,22 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 
 
 class QualityResource(dg.ConfigurableResource):
-    """Bounds the expectation suites check against (from the ingestion service's own limits)."""
+    """The bounds of the quality rules: the ingestion service's own time window, and the
+    currencies revenue may be counted in."""
 
     max_event_age_s: int
     max_future_skew_s: int
-    raw_retention_s: int = 7 * 86_400
     currencies: list[str] = sorted(DEFAULT_CURRENCIES)
 
     def max_event_age(self) -> timedelta:
-        """An event may be read as late as the raw topic keeps it, and was as old as ingestion allowed."""
-        return timedelta(seconds=self.max_event_age_s + self.raw_retention_s)
+        return timedelta(seconds=self.max_event_age_s)
 
     def max_future(self) -> timedelta:
         return timedelta(seconds=self.max_future_skew_s)
 
     def currency_set(self) -> frozenset[str]:
         return frozenset(self.currencies)
+
+    def rules(self) -> QualityRules:
+        """What the ETL judges each event by (the same bounds the suites check)."""
+        return QualityRules(self.currency_set(), self.max_event_age(), self.max_future())

@@ -9,39 +9,37 @@ and only the DataFrame handed to the one reused batch definition changes between
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analytics_pipeline.events.envelope import EVENT_ID_PATTERN, EVENT_TYPE_PATTERN
+from analytics_pipeline.events.quality_rules import (
+    AMOUNT_IS_NUMBER,
+    AMOUNT_NOT_NEGATIVE,
+    CURRENCY_KNOWN,
+    PURCHASE,
+    TIMESTAMP_IN_WINDOW,
+    purchase_fields,
+)
 
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationValidationResult as ValidationResult
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.expectations import Expectation
 
-DEFAULT_CURRENCIES: frozenset[str] = frozenset(
-    {
-        "AED", "AUD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EUR", "GBP",
-        "HKD", "HUF", "IDR", "ILS", "INR", "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PHP",
-        "PLN", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "USD", "ZAR",
-    }
-)  # fmt: skip
 SAMPLE_SIZE = 5
-MISSING = "<missing>"  # stands in for an absent JSON key, so the sample says so
-NOT_AN_OBJECT = "<properties not a JSON object>"
 
 # BASIC already carries partial_unexpected_list; more than SAMPLE_SIZE leaves room for duplicates.
 _RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 20}
-_ENVELOPE_COLUMNS = ("projectId", "eventId", "eventType", "userId", "timestamp")
+_ENVELOPE_COLUMNS = ("projectId", "eventId", "eventType", "userId", "timestamp", "receivedAt")
 _PURCHASE_SOURCE_COLUMNS = ("eventType", "properties")
 _BRONZE_COLUMNS = ("key", "value", "topic", "partition", "offset", "projectId")
 
@@ -81,15 +79,16 @@ Check = tuple[str, "Expectation"]  # (outcome name, the expectation behind it)
 def envelope_suite_outcome(
     validated: pd.DataFrame,
     *,
-    now: datetime,
     max_age: timedelta,
     max_future: timedelta,
     registered_types: frozenset[str] = frozenset(),
 ) -> SuiteOutcome:
-    """The envelope contract again, on what reached the table (a batch can hold replays)."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC)); timestamps are UTC")
-    expect, now = _expectations(), now.astimezone(UTC)
+    """The envelope contract again, on what reached the table (a batch can hold replays).
+
+    The time window is the ingestion service's: the timestamp against the event's own receive
+    time, so an event read days later (a stopped ETL, a backfill) is judged as it was accepted.
+    """
+    expect = _expectations()
     checks: list[Check] = [
         ("eventId not null", expect.ExpectColumnValuesToNotBeNull(column="eventId")),
         # Two projects may pick the same eventId; within one project it names one event.
@@ -110,13 +109,15 @@ def envelope_suite_outcome(
         ("userId not null", expect.ExpectColumnValuesToNotBeNull(column="userId")),
         ("userId not empty", expect.ExpectColumnValueLengthsToBeBetween(column="userId", min_value=1)),
         (
-            "timestamp within window",
+            TIMESTAMP_IN_WINDOW,
             expect.ExpectColumnValuesToBeBetween(
-                column="timestamp", min_value=now - max_age, max_value=now + max_future
+                column="secondsFromReceipt",
+                min_value=-max_age.total_seconds(),
+                max_value=max_future.total_seconds(),
             ),
         ),
     ]
-    return _outcome("envelope", validated, checks, required=_ENVELOPE_COLUMNS, prepare=_utc_timestamps)
+    return _outcome("envelope", validated, checks, required=_ENVELOPE_COLUMNS, prepare=_seconds_from_receipt)
 
 
 def purchase_suite_outcome(validated: pd.DataFrame, *, currencies: frozenset[str]) -> SuiteOutcome:
@@ -124,10 +125,10 @@ def purchase_suite_outcome(validated: pd.DataFrame, *, currencies: frozenset[str
     expect = _expectations()
     checks: list[Check] = [
         # Rows whose amount is not a finite JSON number hold its text here, so the sample shows it.
-        ("purchase amount is a number", expect.ExpectColumnValuesToBeNull(column="amountNotANumber")),
-        ("purchase amount >= 0", expect.ExpectColumnValuesToBeBetween(column="amount", min_value=0)),
+        (AMOUNT_IS_NUMBER, expect.ExpectColumnValuesToBeNull(column="amountNotANumber")),
+        (AMOUNT_NOT_NEGATIVE, expect.ExpectColumnValuesToBeBetween(column="amount", min_value=0)),
         (
-            "purchase currency known",
+            CURRENCY_KNOWN,
             expect.ExpectColumnValuesToBeInSet(column="currency", value_set=sorted(currencies)),
         ),
     ]
@@ -151,8 +152,8 @@ def bronze_suite_outcome(bronze: pd.DataFrame) -> SuiteOutcome:
 
 def purchases(validated: pd.DataFrame) -> pd.DataFrame:
     """One row per purchase event: amount (float or NaN), its text when not a number, currency."""
-    rows = validated.loc[validated["eventType"] == "purchase"]
-    fields = [_purchase_fields(properties) for properties in rows["properties"]]
+    rows = validated.loc[validated["eventType"] == PURCHASE]
+    fields = [purchase_fields(properties) for properties in rows["properties"]]
     return pd.DataFrame(
         {
             "amount": pd.Series([f[0] for f in fields], index=rows.index, dtype="float64"),
@@ -160,33 +161,6 @@ def purchases(validated: pd.DataFrame) -> pd.DataFrame:
             "currency": pd.Series([f[2] for f in fields], index=rows.index, dtype="object"),
         }
     )
-
-
-def _purchase_fields(properties: object) -> tuple[float | None, str | None, str]:
-    try:
-        parsed = json.loads(properties) if isinstance(properties, str) else None
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        return None, NOT_AN_OBJECT, NOT_AN_OBJECT
-    amount = _finite_number(parsed.get("amount"))
-    amount_text = None if amount is not None else _as_sent(parsed, "amount")
-    currency = parsed.get("currency")
-    return amount, amount_text, currency if isinstance(currency, str) else _as_sent(parsed, "currency")
-
-
-def _finite_number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # a JSON integer beyond float range
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _as_sent(parsed: dict[str, object], key: str) -> str:
-    return json.dumps(parsed[key]) if key in parsed else MISSING
 
 
 def _whole(pattern: str) -> str:
@@ -201,9 +175,11 @@ def _event_type_regex(registered_types: frozenset[str]) -> str:
     return _whole(rf"^(?:{names})$|{EVENT_TYPE_PATTERN}")
 
 
-def _utc_timestamps(validated: pd.DataFrame) -> pd.DataFrame:
-    """Naive timestamps are read as UTC, the Spark session's time zone (lakehouse/spark.py)."""
-    return validated.assign(timestamp=pd.to_datetime(validated["timestamp"], utc=True))
+def _seconds_from_receipt(validated: pd.DataFrame) -> pd.DataFrame:
+    """How far each timestamp lies from its receive time (naive times are UTC, as Spark's)."""
+    timestamp = pd.to_datetime(validated["timestamp"], utc=True)
+    received = pd.to_datetime(validated["receivedAt"], utc=True)
+    return validated.assign(secondsFromReceipt=(timestamp - received).dt.total_seconds())
 
 
 def _outcome(

@@ -17,6 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from analytics_pipeline.cli.output import console, fail, stdout
 from analytics_pipeline.dagster_api import (
+    JUDGE_TAG,
+    NEWEST_SCHEMAS,
     BackfillProgress,
     DagsterApiError,
     backfill_progress,
@@ -49,10 +51,18 @@ def check_range(start: date, end: date, first: date, today: date, *, end_option:
 def backfill(
     start: Annotated[str, typer.Option("--start", help="First UTC day, YYYY-MM-DD.")],
     end: Annotated[str | None, typer.Option("--end", help="Last UTC day (default: --start).")] = None,
+    newest_schemas: Annotated[
+        bool,
+        typer.Option(
+            "--newest-schemas",
+            help="Judge each event by its type's newest schema, not the version it was accepted under.",
+        ),
+    ] = False,
     wait: Annotated[bool, typer.Option(help="Follow the backfill until it ends.")] = True,
     timeout_s: Annotated[float, typer.Option(help="Give up following after this long.")] = 3600.0,
 ) -> None:
-    """Recompute daily_metrics (re-deriving validated events from bronze) for each day of a range."""
+    """Recompute daily_metrics for each day of a range, re-deriving validated and quarantined events
+    from bronze (each judged by the schema version it was accepted under, unless --newest-schemas)."""
     settings = get_settings()
     try:
         first_day, last_day = date.fromisoformat(start), date.fromisoformat(end or start)
@@ -68,7 +78,8 @@ def backfill(
     partitions = days_between(first_day, last_day)
     url = settings.dagster_url
     try:
-        backfill_id = launch_asset_backfill(url, DAILY_METRICS, partitions)
+        tags = {JUDGE_TAG: NEWEST_SCHEMAS} if newest_schemas else None
+        backfill_id = launch_asset_backfill(url, DAILY_METRICS, partitions, tags=tags)
     except (httpx.HTTPError, DagsterApiError) as exc:
         fail(f"could not launch the backfill at {url} (is `make up` running?): {exc}")
     console.print(

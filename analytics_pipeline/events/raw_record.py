@@ -19,6 +19,9 @@ from analytics_pipeline.kafka_io.topics import project_of_raw_topic
 from analytics_pipeline.timeutil import parse_rfc3339
 
 REQUIRED_FIELDS = ("eventId", "eventType", "userId", "timestamp", "receivedAt", "properties", "projectId")
+# Optional: the version of the type's property schema the event was accepted under (absent when
+# the type had no schema then). Readers judge the properties by that version, never a newer one.
+SCHEMA_VERSION_FIELD = "schemaVersion"
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
 _EVENT_TYPE = re.compile(EVENT_TYPE_PATTERN)
 
@@ -34,6 +37,7 @@ class RawEvent:
     timestamp: datetime
     value: dict[str, Any]
     received_at: datetime
+    schema_version: int | None = None
 
 
 def parse_raw_record(topic: str, key: bytes | None, value: bytes | None) -> tuple[RawEvent | None, list[str]]:
@@ -70,6 +74,7 @@ def parse_raw_record(topic: str, key: bytes | None, value: bytes | None) -> tupl
         timestamp=timestamps["timestamp"],
         value=decoded,
         received_at=timestamps["receivedAt"],
+        schema_version=decoded.get(SCHEMA_VERSION_FIELD),
     )
     return event, []
 
@@ -84,4 +89,7 @@ def _field_problems(value: dict[str, Any]) -> list[str]:
         problems.append("userId is not a non-empty string")
     if "properties" in value and not isinstance(value["properties"], dict):
         problems.append("properties is not an object")
+    version = value.get(SCHEMA_VERSION_FIELD, 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        problems.append(f"{SCHEMA_VERSION_FIELD} is not a positive integer")
     return problems

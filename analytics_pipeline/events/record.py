@@ -8,12 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from analytics_pipeline.events.envelope import FieldError, ValidEvent
+from analytics_pipeline.events.raw_record import SCHEMA_VERSION_FIELD
 from analytics_pipeline.kafka_io.producer import OutgoingRecord
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.timeutil import format_rfc3339
 
 
-def event_value(valid: ValidEvent, project_id: str, received_at: datetime) -> dict[str, Any]:
+def event_value(
+    valid: ValidEvent, project_id: str, received_at: datetime, schema_version: int | None = None
+) -> dict[str, Any]:
+    """``schemaVersion`` names the property schema the event was accepted under, so every later
+    reader judges it by that version, whatever was registered since."""
     event = valid.event
     value: dict[str, Any] = {
         "eventId": event.eventId,
@@ -30,6 +35,8 @@ def event_value(valid: ValidEvent, project_id: str, received_at: datetime) -> di
         value["sentAt"] = format_rfc3339(valid.sent_at)
     if event.context is not None:
         value["context"] = event.context
+    if schema_version is not None:
+        value[SCHEMA_VERSION_FIELD] = schema_version
     return value
 
 
@@ -41,13 +48,15 @@ class UnencodableEvent(ValueError):
         self.error = error
 
 
-def kafka_record(valid: ValidEvent, project_id: str, received_at: datetime) -> OutgoingRecord:
+def kafka_record(
+    valid: ValidEvent, project_id: str, received_at: datetime, *, schema_version: int | None = None
+) -> OutgoingRecord:
     """The record as UTF-8 JSON; ``UnencodableEvent`` if the event cannot be written as such.
 
     JSON may escape lone UTF-16 surrogates ("\\ud800"), which Python's parser accepts but no
     UTF-8 consumer can read, so such events are refused here rather than poisoning the topic.
     """
-    value = event_value(valid, project_id, received_at)
+    value = event_value(valid, project_id, received_at, schema_version)
     try:
         encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     except UnicodeEncodeError as exc:

@@ -14,6 +14,7 @@ from analytics_pipeline.events.envelope import (
     ValidEvent,
     validate_event,
 )
+from analytics_pipeline.events.property_schema import CompiledSchema
 from analytics_pipeline.events.record import UnencodableEvent, kafka_record
 from analytics_pipeline.ingest.dedup import Claim, Deduplicator
 from analytics_pipeline.ingest.metrics import IngestMetrics
@@ -128,10 +129,14 @@ class IngestPipeline:
             event, errors = validate_event(
                 raw, received_at=received_at, window=self._window, batch_sent_at=batch_sent_at
             )
-            errors += await self._property_errors(project_id, raw, errors)
+            schema = await self._schema_of(project_id, raw, errors)
+            if schema is not None:
+                errors += schema.errors_for(raw.get("properties", {}))
             if event is not None and not errors:
+                version = schema.version if schema is not None else None
                 try:
-                    candidates.append(Candidate(index, event, kafka_record(event, project_id, received_at)))
+                    record = kafka_record(event, project_id, received_at, schema_version=version)
+                    candidates.append(Candidate(index, event, record))
                     continue
                 except UnencodableEvent as exc:
                     errors = [exc.error]
@@ -139,19 +144,18 @@ class IngestPipeline:
             outcome.rejected.append(Rejection(index, event_id if isinstance(event_id, str) else None, errors))
         return candidates
 
-    async def _property_errors(
+    async def _schema_of(
         self, project_id: str, raw: Any, envelope_errors: list[FieldError]
-    ) -> list[FieldError]:
-        """The properties judged by their type's schema whenever both fields passed the envelope,
-        so one answer lists every bad field."""
+    ) -> CompiledSchema | None:
+        """The schema the event's properties are judged by (and stamped with), whenever its type
+        and properties passed the envelope, so one answer lists every bad field."""
         if not isinstance(raw, dict) or {e.field for e in envelope_errors} & {
             "body",
             "eventType",
             "properties",
         }:
-            return []
-        schema = await self._schemas.current(project_id, raw["eventType"])
-        return schema.errors_for(raw.get("properties", {})) if schema else []
+            return None
+        return await self._schemas.current(project_id, raw["eventType"])
 
     async def _throttle(
         self, project_id: str, candidates: list[Candidate], outcome: IngestOutcome

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -158,20 +158,38 @@ def tail_records(
         if not tps:
             return []
         earliest, latest = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
-        tps = [tp for tp in tps if latest[tp] > earliest[tp]]
-        consumer.assign(tps)
-        for tp in tps:
-            consumer.seek(tp, max(earliest[tp], latest[tp] - per_partition))
-        records: list[TopicRecord] = []
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < latest[tp] for tp in tps) and time.monotonic() < deadline:
-            for tp, batch in consumer.poll(timeout_ms=200).items():
-                records.extend(
-                    TopicRecord(r.topic, r.partition, r.offset, r.key, r.value)
-                    for r in batch
-                    if r.offset < latest[tp]
-                )
-        return records
+        spans = {tp: (max(earliest[tp], latest[tp] - per_partition), latest[tp]) for tp in tps}
+        return _read_spans(consumer, spans, timeout_s)
+
+
+def read_spans(
+    bootstrap_servers: str, spans: Mapping[tuple[str, int], tuple[int, int]], timeout_s: float = 10.0
+) -> list[TopicRecord]:
+    """The records at offsets ``[start, end)`` of each (topic, partition), read by one consumer."""
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
+        return _read_spans(
+            consumer, {TopicPartition(t, p): span for (t, p), span in spans.items()}, timeout_s
+        )
+
+
+def _read_spans(
+    consumer: KafkaConsumer, spans: Mapping[TopicPartition, tuple[int, int]], timeout_s: float
+) -> list[TopicRecord]:
+    spans = {tp: (start, end) for tp, (start, end) in spans.items() if end > start}
+    if not spans:
+        return []
+    consumer.assign(list(spans))
+    for tp, (start, _end) in spans.items():
+        consumer.seek(tp, start)
+    records: list[TopicRecord] = []
+    deadline = time.monotonic() + timeout_s
+    while any(consumer.position(tp) < end for tp, (_s, end) in spans.items()) and time.monotonic() < deadline:
+        for tp, batch in consumer.poll(timeout_ms=200).items():
+            end = spans[tp][1]
+            records.extend(
+                TopicRecord(r.topic, r.partition, r.offset, r.key, r.value) for r in batch if r.offset < end
+            )
+    return records
 
 
 def committed_offsets(

@@ -16,6 +16,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from analytics_pipeline.events.quality_rules import QualityRules
 from analytics_pipeline.lakehouse.bronze import append_bronze
 from analytics_pipeline.lakehouse.kafka_source import read_ranges
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
@@ -45,32 +46,39 @@ class BatchReport:
         return self.valid - self.validated_added
 
 
-def parse_records(source: DataFrame, schemas: list[StoredSchema]) -> DataFrame:
-    """Rows of ``PARSED_SCHEMA`` from records shaped like the Kafka source plus batchId/ingestedAt."""
+def parse_records(
+    source: DataFrame, schemas: list[StoredSchema], rules: QualityRules, *, newest_schemas: bool = False
+) -> DataFrame:
+    """Rows of ``PARSED_SCHEMA`` from records shaped like the Kafka source plus batchId/ingestedAt,
+    each judged by the schema version it was accepted under (or the newest, when asked)."""
+    judge = judgment_of(schemas, rules, newest_schemas=newest_schemas)
     judged = source.select(
         *(F.col(name) for name in SOURCE_SCHEMA.fieldNames() if name != "kafkaTimestamp"),
         F.col("timestamp").alias("kafkaTimestamp"),
-        judgment_of(schemas)("topic", "key", "value").alias("judgment"),
+        judge("topic", "key", "value").alias("judgment"),
     )
     return judged.select(
         *SOURCE_SCHEMA.fieldNames(), *(F.col(f"judgment.{name}") for name in JUDGMENT_SCHEMA.fieldNames())
     )
 
 
-def run_batch(
+def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what it judges by
     spark: SparkSession,
     bootstrap_servers: str,
     ranges: Sequence[OffsetRange],
     tables: LakeTables,
     schemas: list[StoredSchema],
+    rules: QualityRules,
     *,
     ingested_at: datetime | None = None,
 ) -> BatchReport:
+    """``schemas`` holds every version of the batch's projects: each record is judged by the one
+    it names (``schemaVersion``)."""
     batch_id = run_key(ranges)
     source = read_ranges(spark, bootstrap_servers, ranges).select(
         "*", F.lit(batch_id).alias("batchId"), F.lit(ingested_at or utc_now()).alias("ingestedAt")
     )
-    parsed = parse_records(source, schemas).persist(StorageLevel.MEMORY_AND_DISK)
+    parsed = parse_records(source, schemas, rules).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         records = parsed.count()
         bronze_added = append_bronze(spark, parsed, tables.bronze_events, batch_id)

@@ -7,6 +7,7 @@ every event present, and a day without events loses its old rows.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
@@ -18,6 +19,7 @@ from analytics_pipeline.lakehouse.tables import DAILY_METRICS_PARTITIONS
 PURCHASE = "purchase"
 MONEY = "decimal(38,6)"  # amounts summed exactly, not as floats
 DAY_KEY = ("metricDate", "projectId")
+REPEATED = "repeatedEvents"  # validated rows of the day beyond one per eventId (0 when exact)
 
 
 def day_literal(day: date) -> str:
@@ -30,7 +32,8 @@ def days_predicate(column: str, first: date, last: date) -> str:
 
 
 def compute_daily_metrics(spark: SparkSession, validated_path: str, first: date, last: date) -> DataFrame:
-    """One row per project and day with events: counts, active users, purchases, revenue."""
+    """One row per project and day with events: counts, active users, purchases, revenue, and
+    ``repeatedEvents`` for the gate (``held_days``, ``releasable``)."""
     events = (
         spark.read.format("delta")
         .load(validated_path)
@@ -41,6 +44,7 @@ def compute_daily_metrics(spark: SparkSession, validated_path: str, first: date,
         F.count("*").alias("events"),
         F.countDistinct("userId").alias("dailyActiveUsers"),
         F.count(F.when(F.col("eventType") == PURCHASE, 1)).alias("purchases"),
+        (F.count("*") - F.countDistinct("eventId")).alias(REPEATED),
     )
     by_type = (
         events.groupBy(*DAY_KEY, "eventType")
@@ -72,8 +76,20 @@ def compute_daily_metrics(spark: SparkSession, validated_path: str, first: date,
             "eventsByType",
             F.coalesce("revenueByCurrency", no_revenue).alias("revenueByCurrency"),
             F.current_timestamp().alias("computedAt"),
+            REPEATED,
         )
     )
+
+
+def held_days(metrics: DataFrame) -> dict[tuple[date, str], int]:
+    """(day, project) whose validated rows repeat an eventId, with the rows too many: the
+    quality gate holds their metrics back (each would count an event twice)."""
+    return {(r.metricDate, r.projectId): r[REPEATED] for r in metrics.where(F.col(REPEATED) > 0).collect()}
+
+
+def releasable(metrics: DataFrame) -> DataFrame:
+    """The rows the gate lets through, shaped like the table."""
+    return metrics.where(F.col(REPEATED) == 0).drop(REPEATED)
 
 
 def write_daily_metrics(spark: SparkSession, metrics: DataFrame, path: str, first: date, last: date) -> int:
@@ -90,9 +106,16 @@ def write_daily_metrics(spark: SparkSession, metrics: DataFrame, path: str, firs
 
 
 def differences(
-    spark: SparkSession, validated_path: str, metrics_path: str, first: date, last: date
+    spark: SparkSession,
+    validated_path: str,
+    metrics_path: str,
+    first: date,
+    last: date,
+    *,
+    held: Collection[tuple[date, str]] = (),
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """Per day and project whose events differ between the two tables, both counts, read back."""
+    """Per day and project whose events differ between the two tables, both counts, read back;
+    the pairs the gate ``held`` back are left out (they have no metrics on purpose)."""
     validated = {
         (r.eventDate, r.projectId): r["count"]
         for r in spark.read.format("delta")
@@ -111,7 +134,7 @@ def differences(
         .collect()
     }
     found: dict[str, dict[str, dict[str, int]]] = {}
-    for day, project in sorted(set(validated) | set(metrics)):
+    for day, project in sorted((set(validated) | set(metrics)) - set(held)):
         ours, theirs = validated.get((day, project), 0), metrics.get((day, project), 0)
         if ours != theirs:
             found.setdefault(day.isoformat(), {})[project] = {

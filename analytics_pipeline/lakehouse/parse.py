@@ -2,8 +2,9 @@
 
 Runs on Spark's Python workers as an Arrow UDF over three columns (topic, key, value): each
 record goes through ``events.raw_record.parse_raw_record`` (the envelope the streaming worker
-and the quality checks also use) and, when its project registered a schema for its eventType,
-that JSON Schema (the one the ingestion service enforces). The verdict comes back as one struct
+and the quality checks also use), then the JSON Schema version it was accepted under (the one
+the ingestion service enforced and stamped on it), then the row-level quality rules
+(``events.quality_rules``). The verdict comes back as one struct
 column; positions, timestamps and the raw bytes never leave the JVM, and no Python ``datetime``
 is built for the output (times go back as integer microseconds).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,12 +22,13 @@ from pyspark.sql import Column
 from pyspark.sql.functions import arrow_udf
 
 from analytics_pipeline.events.property_schema import CompiledSchema, compile_schema
-from analytics_pipeline.events.raw_record import parse_raw_record
+from analytics_pipeline.events.quality_rules import QualityRules
+from analytics_pipeline.events.raw_record import SCHEMA_VERSION_FIELD, RawEvent, parse_raw_record
 from analytics_pipeline.kafka_io.topics import project_of_raw_topic
-from analytics_pipeline.lakehouse.tables import JUDGMENT_SCHEMA
+from analytics_pipeline.lakehouse.tables import CONTRACT, EXPECTATION, JUDGMENT_SCHEMA, SCHEMA
 from analytics_pipeline.metadata.store import StoredSchema
 
-SchemaKey = tuple[str, str]  # (projectId, eventType)
+SchemaKey = tuple[str, str, int]  # (projectId, eventType, version)
 Judgment = tuple[Any, ...]  # one value per JUDGMENT_SCHEMA field, in its order
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,6 +37,7 @@ _MICROS_PER_DAY = 86_400_000_000
 _ARROW_FIELDS = [
     pa.field("valid", pa.bool_(), nullable=False),
     pa.field("problems", pa.list_(pa.field("element", pa.string(), nullable=False)), nullable=False),
+    pa.field("stage", pa.string()),
     pa.field("projectId", pa.string()),
     pa.field("eventDate", pa.int32()),  # days since 1970-01-01, cast to date32 once per batch
     pa.field("receivedAt", pa.int64()),  # microseconds since 1970-01-01 UTC, cast likewise
@@ -43,6 +47,7 @@ _ARROW_FIELDS = [
     pa.field("timestamp", pa.int64()),
     pa.field("properties", pa.string()),
     pa.field("context", pa.string()),
+    pa.field("schemaVersion", pa.int32()),
 ]
 _UTC_MICROS = pa.timestamp("us", tz="UTC")
 _CASTS = {"eventDate": pa.date32(), "receivedAt": _UTC_MICROS, "timestamp": _UTC_MICROS}
@@ -56,21 +61,65 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class SchemaBook:
+    """The property schemas a batch judges by: each event by the version it was accepted under
+    (its ``schemaVersion``; none when its type had no schema then), or, only when asked for
+    (an explicit re-judging), by the newest version of its type."""
+
+    versions: Mapping[SchemaKey, CompiledSchema]
+    newest: Mapping[tuple[str, str], CompiledSchema] | None = None  # set: judge by these instead
+
+    @classmethod
+    def of(cls, stored: Iterable[StoredSchema], *, newest: bool = False) -> SchemaBook:
+        versions = compile_schemas(stored)
+        if not newest:
+            return cls(versions)
+        latest: dict[tuple[str, str], CompiledSchema] = {}
+        for (project_id, event_type, _version), schema in sorted(versions.items()):
+            latest[(project_id, event_type)] = schema  # sorted: the highest version stays
+        return cls(versions, latest)
+
+    def schema_for(self, event: RawEvent) -> tuple[CompiledSchema | None, str | None]:
+        """The schema to judge by, or the problem that the one named is not registered."""
+        if self.newest is not None:
+            return self.newest.get((event.project_id, event.event_type)), None
+        if event.schema_version is None:
+            return None, None
+        schema = self.versions.get((event.project_id, event.event_type, event.schema_version))
+        if schema is None:
+            return (
+                None,
+                f"{SCHEMA_VERSION_FIELD} {event.schema_version} of {event.event_type} is not registered",
+            )
+        return schema, None
+
+
 def judge(
-    topic: str, key: bytes | None, value: bytes | None, schemas: Mapping[SchemaKey, CompiledSchema]
+    topic: str, key: bytes | None, value: bytes | None, book: SchemaBook, rules: QualityRules
 ) -> Judgment:
-    """What the lakehouse keeps of one record: its event fields, or the problems that bar it."""
+    """What the lakehouse keeps of one record: its event fields, or the problems that bar it and
+    the stage that found them (the contract, the property schema, or a quality rule)."""
     event, problems = parse_raw_record(topic, key, value)
     if event is None:
-        return (False, problems, project_of_raw_topic(topic), None, None, None, None, None, None, None, None)
-    schema = schemas.get((event.project_id, event.event_type))
-    if schema is not None:
-        problems = [f"{e.field}: {e.message}" for e in schema.errors_for(event.value["properties"])]
+        return (False, problems, CONTRACT, project_of_raw_topic(topic), *(None,) * 9)
+    schema, missing = book.schema_for(event)
+    properties = event.value["properties"]
+    if missing is not None:
+        problems, stage = [missing], SCHEMA
+    elif schema is not None and (
+        problems := [f"{e.field}: {e.message}" for e in schema.errors_for(properties)]
+    ):
+        stage = SCHEMA
+    else:
+        problems = rules.broken(event.event_type, properties, event.timestamp, event.received_at)
+        stage = EXPECTATION if problems else None
     timestamp = _micros(event.timestamp)
     context = event.value.get("context")
     return (
         not problems,
         problems,
+        stage,
         event.project_id,
         timestamp // _MICROS_PER_DAY,
         _micros(event.received_at),
@@ -78,23 +127,25 @@ def judge(
         event.event_type,
         event.user_id,
         timestamp,
-        _json_text(event.value["properties"]),
+        _json_text(properties),
         None if context is None else _json_text(context),
+        schema.version if schema is not None else None,
     )
 
 
 def compile_schemas(stored: Iterable[StoredSchema]) -> dict[SchemaKey, CompiledSchema]:
     return {
-        (s.project_id, s.event_type): CompiledSchema(s.version, compile_schema(s.json_schema)) for s in stored
+        (s.project_id, s.event_type, s.version): CompiledSchema(s.version, compile_schema(s.json_schema))
+        for s in stored
     }
 
 
 def judgments(
-    topics: pa.Array, keys: pa.Array, values: pa.Array, schemas: Mapping[SchemaKey, CompiledSchema]
+    topics: pa.Array, keys: pa.Array, values: pa.Array, book: SchemaBook, rules: QualityRules
 ) -> pa.StructArray:
     """The verdicts on one Arrow batch of records, as a struct array shaped like JUDGMENT_SCHEMA."""
     rows = [
-        judge(topic, key, value, schemas)
+        judge(topic, key, value, book, rules)
         for topic, key, value in zip(topics.to_pylist(), keys.to_pylist(), values.to_pylist(), strict=True)
     ]
     columns = zip(*rows, strict=True) if rows else ([] for _ in _ARROW_FIELDS)
@@ -108,18 +159,22 @@ def judgments(
     return pa.StructArray.from_arrays(arrays, fields=fields)
 
 
-def judgment_of(stored_schemas: list[StoredSchema]) -> Callable[[Column, Column, Column], Column]:
-    """A column function: ``judgment_of(schemas)(topic, key, value)`` is the JUDGMENT_SCHEMA struct.
+def judgment_of(
+    stored_schemas: list[StoredSchema], rules: QualityRules, *, newest_schemas: bool = False
+) -> Callable[[Column, Column, Column], Column]:
+    """A column function: ``judgment_of(schemas, rules)(topic, key, value)`` is the
+    JUDGMENT_SCHEMA struct. ``stored_schemas`` holds every version the batch may name;
+    ``newest_schemas`` judges by the newest of each type instead of the one accepted under.
 
     It takes the schemas as stored (plain data, cheap to ship to workers) and compiles them once
     per Python worker task, on its first batch.
     """
-    compiled: list[dict[SchemaKey, CompiledSchema]] = []
+    books: list[SchemaBook] = []
 
     @arrow_udf(JUDGMENT_SCHEMA)  # type: ignore[misc]
     def judge_records(topics: pa.Array, keys: pa.Array, values: pa.Array) -> pa.Array:
-        if not compiled:
-            compiled.append(compile_schemas(stored_schemas))
-        return judgments(topics, keys, values, compiled[0])
+        if not books:
+            books.append(SchemaBook.of(stored_schemas, newest=newest_schemas))
+        return judgments(topics, keys, values, books[0], rules)
 
     return judge_records

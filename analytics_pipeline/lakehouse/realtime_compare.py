@@ -1,19 +1,27 @@
-"""Real-time against batch: the streaming worker's hourly counts in Redis beside validated_events.
+"""Real-time against batch: the streaming worker's hourly counts in Redis beside the lake.
 
-Both count each event once by its event time, so for an hour whose aggregates Redis still holds,
-and whose events both paths have read, the counts must be equal. The comparison covers complete
-hours only (the current one is still filling) and reports every difference.
+Both count each event that keeps the raw-record contract once, by its event time. The lake holds
+such an event in validated_events, or in quarantined_events when the property schema it was
+accepted under or a quality rule barred it (the worker counts those too). So for every hour
+whose aggregates Redis still holds, the current one included, the two counts must be equal,
+except in hours that records the worker has read and the lake has not yet fall in: those hours
+are left out, so the comparison covers exactly what both sides hold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
-from pyspark.sql import SparkSession
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from analytics_pipeline.events.raw_record import parse_raw_record
+from analytics_pipeline.kafka_io.admin import TopicRecord
+from analytics_pipeline.lakehouse.tables import CONTRACT, LakeTables
 from analytics_pipeline.query.realtime_reader import retained_from
 from analytics_pipeline.realtime.layout import ALL_EVENTS, COUNT_FIELD, MetricWindow
 from analytics_pipeline.realtime.windows import Granularity, window_start
@@ -21,6 +29,7 @@ from analytics_pipeline.timeutil import parse_rfc3339
 
 HOUR = Granularity.HOUR
 HOUR_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+ProjectHour = tuple[str, datetime]
 
 
 @dataclass(frozen=True)
@@ -35,15 +44,25 @@ class HourComparison:
         return self.realtime - self.batch
 
 
-def comparable_hours(now: datetime, ttl_windows: float) -> list[datetime]:
-    """Complete hours whose windows Redis still holds, oldest first."""
+def retained_hours(now: datetime, ttl_windows: float) -> list[datetime]:
+    """Hours whose windows Redis still holds, the current one included, oldest first."""
     first, current = retained_from(now, HOUR, ttl_windows), window_start(now, HOUR)
-    return [first + timedelta(hours=n) for n in range(int((current - first) / timedelta(hours=1)))]
+    return [first + timedelta(hours=n) for n in range(int((current - first) / timedelta(hours=1)) + 1)]
+
+
+def hours_of(records: Iterable[TopicRecord]) -> set[ProjectHour]:
+    """The (project, hour) of each record that keeps the contract: where it counts in Redis."""
+    found = set()
+    for record in records:
+        event, _problems = parse_raw_record(record.topic, record.key, record.value)
+        if event is not None:
+            found.add((event.project_id, window_start(event.timestamp, HOUR)))
+    return found
 
 
 def realtime_hour_counts(
     client: redis.Redis, project_ids: list[str], hours: list[datetime]
-) -> dict[tuple[str, datetime], int]:
+) -> dict[ProjectHour, int]:
     windows = [MetricWindow(p, ALL_EVENTS, HOUR, h) for p in project_ids for h in hours]
     with client.pipeline(transaction=False) as pipe:
         for window in windows:
@@ -52,18 +71,22 @@ def realtime_hour_counts(
     return {(w.project_id, w.start): int(r or 0) for w, r in zip(windows, replies, strict=True)}
 
 
-def batch_hour_counts(
-    spark: SparkSession, validated_path: str, project_ids: list[str], hours: list[datetime]
-) -> dict[tuple[str, datetime], int]:
+def lake_hour_counts(
+    spark: SparkSession, tables: LakeTables, project_ids: list[str], hours: list[datetime]
+) -> dict[ProjectHour, int]:
+    """Distinct events per (project, hour): validated, or quarantined past the contract."""
     if not hours:
         return {}
     start, end = hours[0], hours[-1] + timedelta(hours=1)
+    counted = _events(spark, tables.validated_events)
+    if DeltaTable.isDeltaTable(spark, tables.quarantined_events):
+        quarantined = _events(spark, tables.quarantined_events).where(F.col("stage") != CONTRACT)
+        counted = counted.unionByName(quarantined.drop("stage"))
     rows = (
-        spark.read.format("delta")
-        .load(validated_path)
-        .where(F.col("projectId").isin(project_ids))
+        counted.where(F.col("projectId").isin(project_ids))
         .where(F.col("eventDate").between(F.lit(start.date()), F.lit(end.date())))
         .where((F.col("timestamp") >= F.lit(start)) & (F.col("timestamp") < F.lit(end)))
+        .dropDuplicates(["projectId", "eventId"])
         # Formatted in the session's time zone (UTC): collect() would turn instants into local time.
         .groupBy("projectId", F.date_format(F.date_trunc("hour", "timestamp"), HOUR_FORMAT).alias("hour"))
         .count()
@@ -72,21 +95,31 @@ def batch_hour_counts(
     return {(r.projectId, parse_rfc3339(r.hour)): r["count"] for r in rows}
 
 
+def _events(spark: SparkSession, path: str) -> DataFrame:
+    table = spark.read.format("delta").load(path)
+    columns = ["projectId", "eventId", "eventDate", "timestamp"]
+    return table.select(*columns, "stage") if "stage" in table.columns else table.select(*columns)
+
+
 def compare_hours(
     spark: SparkSession,
     client: redis.Redis,
-    validated_path: str,
+    tables: LakeTables,
     project_ids: list[str],
     *,
     now: datetime,
     ttl_windows: float,
+    unread_by_lake: set[ProjectHour],
 ) -> list[HourComparison]:
-    """Every (project, complete retained hour) with its two counts, oldest first."""
-    hours = comparable_hours(now, ttl_windows)
+    """Every (project, retained hour) both sides hold, with its two counts, oldest first.
+    ``unread_by_lake``: the (project, hour)s of records the worker counted and the lake has not
+    read yet, left out."""
+    hours = retained_hours(now, ttl_windows)
     realtime = realtime_hour_counts(client, project_ids, hours)
-    batch = batch_hour_counts(spark, validated_path, project_ids, hours)
+    batch = lake_hour_counts(spark, tables, project_ids, hours)
     return [
         HourComparison(p, h, realtime.get((p, h), 0), batch.get((p, h), 0))
         for p in sorted(project_ids)
         for h in hours
+        if (p, h) not in unread_by_lake
     ]

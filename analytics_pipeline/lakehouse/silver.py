@@ -75,6 +75,7 @@ def merge_validated(spark: SparkSession, valid: DataFrame, path: str, batch_id: 
         source.join(held, list(EVENT_KEY), "left_anti")  # the window's partitioning serves the join
         .write.format("delta")
         .mode("append")
+        .option("mergeSchema", "true")  # a lake written before a column was added takes it
         .option("txnAppId", f"validated:{batch_id}")
         .option("txnVersion", 0)
         .save(path)
@@ -100,6 +101,7 @@ def append_quarantine(spark: SparkSession, parsed: DataFrame, path: str, batch_i
         quarantine_rows(parsed)
         .write.format("delta")
         .mode("append")
+        .option("mergeSchema", "true")
         .option("txnAppId", f"quarantine:{batch_id}")
         .option("txnVersion", 0)
         .save(path)

@@ -35,11 +35,17 @@ BRONZE_COLUMNS = (
     "ingestedAt",
 )
 
+# What barred a record from validated_events, in the order it is judged: the raw-record contract
+# every consumer shares, the property schema it was accepted under, the row-level quality rules.
+CONTRACT, SCHEMA, EXPECTATION = "contract", "schema", "expectation"
+JUDGED_BY = (CONTRACT, SCHEMA, EXPECTATION)
+
 # What the shared contract makes of one record (``parse.judgment_of``).
 JUDGMENT_SCHEMA = StructType(
     [
         StructField("valid", BooleanType(), False),
         StructField("problems", ArrayType(StringType(), False), False),
+        StructField("stage", StringType(), True),  # what barred an invalid record (JUDGED_BY)
         StructField("projectId", StringType(), True),  # from the topic when the record is invalid
         StructField("eventDate", DateType(), True),  # UTC date of the event time, when it parses
         StructField("receivedAt", TimestampType(), True),
@@ -49,6 +55,7 @@ JUDGMENT_SCHEMA = StructType(
         StructField("timestamp", TimestampType(), True),
         StructField("properties", StringType(), True),  # JSON object text
         StructField("context", StringType(), True),  # JSON object text
+        StructField("schemaVersion", IntegerType(), True),  # the property schema judged by, if any
     ]
 )
 
@@ -77,6 +84,7 @@ VALIDATED_COLUMNS = (
     "receivedAt",
     "properties",
     "context",
+    "schemaVersion",
     "topic",
     "partition",
     "offset",
@@ -90,10 +98,14 @@ QUARANTINE_COLUMNS = (
     "offset",
     "projectId",
     "eventDate",
+    "eventId",  # this and the next two: null when the record broke the contract
+    "eventType",
+    "timestamp",
     "key",
     "value",
     "reason",
     "problems",
+    "stage",
     "batchId",
     "ingestedAt",
 )

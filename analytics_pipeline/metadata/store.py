@@ -62,6 +62,10 @@ class StoredKey:
     revoked_at: datetime | None
 
 
+def _stored_schema(row: Any) -> StoredSchema:
+    return StoredSchema(row.project_id, row.event_type, row.version, json.loads(row.json_schema))
+
+
 def _stored_key(row: Any) -> StoredKey:
     return StoredKey(
         key_hash=row.key_hash,
@@ -253,14 +257,18 @@ class MetadataStore:
         )
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None:
-            return None
-        return StoredSchema(
-            project_id=row.project_id,
-            event_type=row.event_type,
-            version=row.version,
-            json_schema=json.loads(row.json_schema),
-        )
+        return _stored_schema(row) if row is not None else None
+
+    def all_schemas(self, project_ids: Iterable[str]) -> list[StoredSchema]:
+        """Every version of every event type of these projects (one query, for batch jobs that
+        judge each event by the version it was accepted under)."""
+        wanted = sorted(set(project_ids))
+        if not wanted:
+            return []
+        query = select(event_schemas).where(event_schemas.c.project_id.in_(wanted))
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_stored_schema(row) for row in rows]
 
     def latest_schemas(self, project_ids: Iterable[str]) -> list[StoredSchema]:
         """The current schema of every event type of these projects (one query, for batch jobs)."""
@@ -285,7 +293,4 @@ class MetadataStore:
         )
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [
-            StoredSchema(row.project_id, row.event_type, row.version, json.loads(row.json_schema))
-            for row in rows
-        ]
+        return [_stored_schema(row) for row in rows]

@@ -151,3 +151,23 @@ def test_a_value_that_is_not_json_is_named(value):
 @pytest.mark.parametrize("value", [b"[]", b"1", b"null", b'"evt-1"'])
 def test_a_value_that_is_not_an_object_is_named(value):
     assert parse_raw_record("events.shop", b"evt-1", value) == (None, ["value is not a JSON object"])
+
+
+def test_the_schema_version_an_event_was_accepted_under_is_read():
+    valid, errors = validate_event(
+        {"eventId": "evt-1", "eventType": "add_to_cart", "userId": "u"}, received_at=NOW, window=WINDOW
+    )
+    assert not errors
+    value = kafka_record(valid, "shop", NOW, schema_version=3).value
+    event, found = parse_raw_record("events.shop", b"evt-1", value)
+    assert found == []
+    assert event is not None
+    assert event.schema_version == 3
+    unstamped, _ = parse_raw_record("events.shop", b"evt-1", json.dumps(service_value()).encode())
+    assert unstamped is not None
+    assert unstamped.schema_version is None
+
+
+@pytest.mark.parametrize("version", [0, -1, "2", 1.5, True, None])
+def test_a_schema_version_that_is_not_a_positive_integer_breaks_the_contract(version):
+    assert "schemaVersion is not a positive integer" in problems(with_changes(schemaVersion=version))

@@ -28,6 +28,11 @@ def record_value(valid: ValidEvent, project_id: str = "shop") -> dict[str, Any]:
 
 
 class TestKafkaRecord:
+    def test_the_schema_version_accepted_under_is_stamped_only_when_there_was_one(self) -> None:
+        stamped = kafka_record(valid_event(), "shop", RECEIVED_AT, schema_version=2).value
+        assert json.loads(stamped)["schemaVersion"] == 2
+        assert "schemaVersion" not in record_value(valid_event())
+
     def test_topic_is_the_projects_raw_topic(self) -> None:
         assert kafka_record(valid_event(), "shop-eu", RECEIVED_AT).topic == "events.shop-eu"
 

@@ -77,7 +77,7 @@ class TestInstanceHome:
         assert config["telemetry"] == {"enabled": False}
         runs = config["concurrency"]["runs"]
         assert runs["max_concurrent_runs"] == 3
-        assert runs["tag_concurrency_limits"] == [{"key": "analytics/etl", "value": "kafka", "limit": 1}]
+        assert "tag_concurrency_limits" not in runs, "the pool serializes the lake's writers"
         assert config["concurrency"]["pools"] == {"default_limit": 1, "granularity": "run"}
         assert config["run_retries"] == {
             "enabled": True,
@@ -113,9 +113,7 @@ class TestInstanceHome:
             assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
             concurrency = instance.get_concurrency_config()  # what the run queue daemon applies
             assert concurrency.run_queue_config.max_concurrent_runs == 3
-            assert [(t["key"], t["limit"]) for t in concurrency.run_queue_config.tag_concurrency_limits] == [
-                ("analytics/etl", 1)
-            ]
+            assert not concurrency.run_queue_config.tag_concurrency_limits
             assert concurrency.pool_config.default_pool_limit == 1
             assert instance.run_retries_enabled
             assert instance.run_retries_max_retries == 2

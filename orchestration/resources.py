@@ -97,16 +97,9 @@ class RealtimeResource(dg.ConfigurableResource):
 
 
 class MetadataResource(dg.ConfigurableResource):
-    """The metadata store: the property schemas the lakehouse validates against."""
+    """The metadata store: every version of the property schemas the lakehouse judges by."""
 
     url: str
-
-    def latest_schemas(self, project_ids: list[str]) -> list[StoredSchema]:
-        store = MetadataStore(self.url)
-        try:
-            return store.latest_schemas(project_ids)
-        finally:
-            store.close()
 
     def all_schemas(self, project_ids: list[str]) -> list[StoredSchema]:
         store = MetadataStore(self.url)
@@ -165,4 +158,8 @@ class QualityResource(dg.ConfigurableResource):
 
     def rules(self) -> QualityRules:
         """What the ETL judges each event by (the same bounds the suites check)."""
-        return QualityRules(self.currency_set(), self.max_event_age(), self.max_future())
+        return QualityRules.of(
+            max_event_age_s=self.max_event_age_s,
+            max_future_skew_s=self.max_future_skew_s,
+            currencies=self.currencies,
+        )

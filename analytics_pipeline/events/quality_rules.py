@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,19 @@ class QualityRules:
     currencies: frozenset[str]
     max_age: timedelta  # how far before its receive time an event's timestamp may lie
     max_future: timedelta  # and how far after
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        max_event_age_s: float,
+        max_future_skew_s: float,
+        currencies: Iterable[str] = DEFAULT_CURRENCIES,
+    ) -> QualityRules:
+        """The rules with the ingestion service's window (its ``ANALYTICS_MAX_*`` settings)."""
+        return cls(
+            frozenset(currencies), timedelta(seconds=max_event_age_s), timedelta(seconds=max_future_skew_s)
+        )
 
     def broken(
         self, event_type: str, properties: Any, timestamp: datetime, received_at: datetime

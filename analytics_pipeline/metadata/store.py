@@ -269,28 +269,3 @@ class MetadataStore:
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [_stored_schema(row) for row in rows]
-
-    def latest_schemas(self, project_ids: Iterable[str]) -> list[StoredSchema]:
-        """The current schema of every event type of these projects (one query, for batch jobs)."""
-        wanted = sorted(set(project_ids))
-        if not wanted:
-            return []
-        newest = (
-            select(
-                event_schemas.c.project_id,
-                event_schemas.c.event_type,
-                func.max(event_schemas.c.version).label("version"),
-            )
-            .where(event_schemas.c.project_id.in_(wanted))
-            .group_by(event_schemas.c.project_id, event_schemas.c.event_type)
-            .subquery()
-        )
-        query = select(event_schemas).join(
-            newest,
-            (event_schemas.c.project_id == newest.c.project_id)
-            & (event_schemas.c.event_type == newest.c.event_type)
-            & (event_schemas.c.version == newest.c.version),
-        )
-        with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [_stored_schema(row) for row in rows]

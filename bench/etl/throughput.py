@@ -172,7 +172,7 @@ def run_etl(
     clock = PhaseClock(spark, label)
     with clock.running():
         started = time.perf_counter()
-        report = run_batch(spark, servers, ranges, LakeTables(str(lake)), load.schemas)
+        report = run_batch(spark, servers, ranges, LakeTables(str(lake)), load.schemas, load.rules)
         seconds = time.perf_counter() - started
     return seconds, clock.phases(), report
 

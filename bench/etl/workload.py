@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from analytics_pipeline.events.quality_rules import QualityRules
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_ranges
@@ -44,6 +45,7 @@ class EtlLoad:
     project_id: str
     ranges: list[OffsetRange]
     schemas: list[StoredSchema]
+    rules: QualityRules
     expected: Expected
 
     @property
@@ -61,7 +63,7 @@ def register_example_schemas(settings: Settings, project_id: str) -> list[Stored
     try:
         for path in sorted(SCHEMAS_DIR.glob("*.json")):
             store.register_schema(project_id, path.stem, json.loads(path.read_text()))
-        return store.latest_schemas([project_id])
+        return store.all_schemas([project_id])
     finally:
         store.close()
 
@@ -78,7 +80,7 @@ def spoil_purchases(payloads: list[dict[str, Any]]) -> set[int]:
 
 
 def build_records(
-    settings: Settings, project_id: str, events: int
+    settings: Settings, project_id: str, events: int, schemas: list[StoredSchema]
 ) -> tuple[list[tuple[bytes, bytes]], Expected]:
     """``events`` records as the ingestion service writes them, each REPEAT_EVERY-th twice in a row."""
     now = utc_now()
@@ -86,7 +88,8 @@ def build_records(
     spoiled = spoil_purchases(payloads)
     records: list[tuple[bytes, bytes]] = []
     valid = repeats = invalid = 0
-    for index, record in enumerate(encode(settings, project_id, payloads, now)):
+    versions = {s.event_type: s.version for s in schemas}  # stamped as the ingestion service does
+    for index, record in enumerate(encode(settings, project_id, payloads, now, versions)):
         copies = 2 if index % REPEAT_EVERY == 0 else 1
         records += [record] * copies
         if index in spoiled:
@@ -101,7 +104,7 @@ def load_topic(settings: Settings, events: int) -> EtlLoad:
     with console.status(f"creating a project and building {events:,} raw records ..."):
         project_id = create_project(settings)
         schemas = register_example_schemas(settings, project_id)
-        records, expected = build_records(settings, project_id, events)
+        records, expected = build_records(settings, project_id, events, schemas)
     topic = raw_topic(project_id)
     loaded_s = preload(settings, topic, records)
     console.print(f"pre-loaded {len(records):,} records into {topic} in {loaded_s:.1f} s (not measured)")
@@ -110,4 +113,7 @@ def load_topic(settings: Settings, events: int) -> EtlLoad:
     if sum(r.count for r in ranges) != len(records):
         held = sum(r.count for r in ranges)
         raise BenchError(f"{topic} holds {held:,} records where {len(records):,} were written")
-    return EtlLoad(project_id, ranges, schemas, expected)
+    rules = QualityRules.of(
+        max_event_age_s=settings.max_event_age_s, max_future_skew_s=settings.max_future_skew_s
+    )
+    return EtlLoad(project_id, ranges, schemas, rules, expected)

@@ -6,7 +6,7 @@ import itertools
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,9 +60,15 @@ class EventSource:
 
 
 def encode(
-    settings: Settings, project_id: str, payloads: Sequence[dict[str, Any]], received_at: datetime
+    settings: Settings,
+    project_id: str,
+    payloads: Sequence[dict[str, Any]],
+    received_at: datetime,
+    schema_versions: Mapping[str, int] | None = None,
 ) -> list[tuple[bytes, bytes]]:
-    """(key, value) as the ingestion service writes them: the same validation and ``kafka_record``."""
+    """(key, value) as the ingestion service writes them: the same validation and ``kafka_record``,
+    stamped with the schema version of the event's type in ``schema_versions``."""
+    versions = schema_versions or {}
     window = TimeWindow(
         max_future=timedelta(seconds=settings.max_future_skew_s),
         max_age=timedelta(seconds=settings.max_event_age_s),
@@ -72,7 +78,9 @@ def encode(
         valid, errors = validate_event(payload, received_at=received_at, window=window)
         if valid is None:
             raise BenchError(f"a synthetic event was refused: {errors}")
-        record = kafka_record(valid, project_id, received_at)
+        record = kafka_record(
+            valid, project_id, received_at, schema_version=versions.get(valid.event.eventType)
+        )
         records.append((record.key, record.value))
     return records
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from analytics_pipeline.events.quality_rules import DEFAULT_CURRENCIES
 from tests.support.raw_events import RawWriter, raw_record
 
 PURCHASE_SCHEMA = {
@@ -65,6 +66,23 @@ class ExpectedLake:
         return sum(1 for d in self.events.values() if d == day)
 
 
+def purchase_problem(event: dict[str, Any], *, schema: bool) -> str | None:
+    """The first reason a purchase is quarantined for, written out here by hand: PURCHASE_SCHEMA's
+    when it was accepted under it, else the row-level quality rules' (for the amounts and
+    currencies these tests send: numbers or nothing, strings or nothing)."""
+    properties = event["properties"]
+    amount, currency = properties.get("amount"), properties.get("currency", "<missing>")
+    if schema:
+        return f"properties.amount: {amount} is less than the minimum of 0" if amount < 0 else None
+    if amount is None:
+        return "purchase_expectations: purchase amount is a number (got <missing>)"
+    if amount < 0:
+        return f"purchase_expectations: purchase amount >= 0 (got {amount:g})"
+    if currency not in DEFAULT_CURRENCIES:
+        return f"purchase_expectations: purchase currency known (got {currency})"
+    return None
+
+
 class LakeLoad:
     """Writes events into projects' raw topics and keeps ``ExpectedLake`` in step.
 
@@ -95,17 +113,18 @@ class LakeLoad:
         }
 
     def send(self, project_id: str, event: dict[str, Any]) -> None:
-        """A record as the ingestion service writes it; counted as valid unless its schema says no."""
-        key, value = raw_record(project_id, event)
+        """A record as the ingestion service writes it (stamped with schema version 1 where the
+        project has PURCHASE_SCHEMA); counted as valid unless that schema or a quality rule says no."""
+        stamped = project_id in self.with_schema and event["eventType"] == "purchase"
+        key, value = raw_record(project_id, event, schema_version=1 if stamped else None)
         self.writer.bytes(project_id, key, value, flush=False)
         self.expected.records += 1
         day = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")).date()
         self.sent.append((project_id, key, value, event, day))
-        if project_id in self.with_schema and event["eventType"] == "purchase":
-            amount = event["properties"].get("amount")
-            if isinstance(amount, int | float) and amount < 0:
-                self.expected.quarantined[f"properties.amount: {amount} is less than the minimum of 0"] += 1
-                return
+        reason = purchase_problem(event, schema=stamped) if event["eventType"] == "purchase" else None
+        if reason is not None:
+            self.expected.quarantined[reason] += 1
+            return
         self.expected.count_event(project_id, event, day)
 
     def resend(self, index: int) -> None:
@@ -131,9 +150,8 @@ class LakeLoad:
         good = self.event(days[0])
         _, value = raw_record(first, good)
         self.send_bad(first, b"another-key", value, "key is not the eventId")
-        for project_id in project_ids:
-            if project_id in self.with_schema:  # elsewhere it would be valid, and fail the GX suite
-                self.send(project_id, self.event(days[-1], "purchase", amount=-5, currency="USD"))
+        for project_id in project_ids:  # barred by the schema where there is one, by the rules elsewhere
+            self.send(project_id, self.event(days[-1], "purchase", amount=-5, currency="USD"))
 
     def flush(self) -> None:
         self.writer.flush()

@@ -18,12 +18,16 @@ _ANY_TIME = TimeWindow(max_future=timedelta(days=365), max_age=timedelta(days=36
 
 
 def raw_record(
-    project_id: str, event: dict[str, Any], received_at: datetime | None = None
+    project_id: str,
+    event: dict[str, Any],
+    received_at: datetime | None = None,
+    schema_version: int | None = None,
 ) -> tuple[bytes, bytes]:
-    """(key, value) exactly as the ingestion service would write the event."""
+    """(key, value) exactly as the ingestion service would write the event, accepted under
+    ``schema_version`` of its type's schema (None: its type had none)."""
     valid, errors = validate_event(event, received_at=received_at or utc_now(), window=_ANY_TIME)
     assert valid is not None, errors
-    record = kafka_record(valid, project_id, received_at or utc_now())
+    record = kafka_record(valid, project_id, received_at or utc_now(), schema_version=schema_version)
     return record.key, record.value
 
 

@@ -135,6 +135,22 @@ class TestRegisteredSchema:
             "properties.amount",
         }
 
+    def test_an_accepted_event_is_stamped_with_the_schema_version_it_passed(
+        self, api, project, metadata_store, stack_settings
+    ):
+        metadata_store.register_schema(project.project_id, "add_to_cart", CART_SCHEMA)
+        metadata_store.register_schema(project.project_id, "add_to_cart", CART_SCHEMA)  # version 2
+        cart = new_event(eventType="add_to_cart", properties={"productId": "p", "amount": 3})
+        plain = new_event(eventType="signup")
+        for event in (cart, plain):
+            assert api.post("/v1/events", json=event, headers=project.auth).status_code == 202
+        stored = {
+            r.value["eventId"]: r.value
+            for r in read_topic(stack_settings.kafka_bootstrap_servers, raw_topic(project.project_id))
+        }
+        assert stored[cart["eventId"]]["schemaVersion"] == 2
+        assert "schemaVersion" not in stored[plain["eventId"]], "its type has no schema"
+
     def test_types_without_a_schema_pass_on_the_envelope(self, api, project, metadata_store):
         metadata_store.register_schema(project.project_id, "purchase", {"type": "object", "required": ["x"]})
         response = api.post("/v1/events", json=new_event(eventType="signup"), headers=project.auth)

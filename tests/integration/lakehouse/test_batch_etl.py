@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from analytics_pipeline.events.quality_rules import QualityRules
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.batch_etl import run_batch
@@ -17,6 +18,12 @@ from analytics_pipeline.timeutil import utc_now
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 
 pytestmark = pytest.mark.integration
+
+
+def rules_of(settings) -> QualityRules:
+    return QualityRules.of(
+        max_event_age_s=settings.max_event_age_s, max_future_skew_s=settings.max_future_skew_s
+    )
 
 
 def plan(settings, project_ids, committed=None) -> list[OffsetRange]:
@@ -52,12 +59,13 @@ def test_the_same_ranges_again_add_nothing_and_later_duplicates_are_dropped(
     load.mixed(list(two_projects), [day], events=120)
     load.flush()
     first = plan(stack_settings, two_projects)
-    schemas = metadata_store.latest_schemas(two_projects)
+    schemas = metadata_store.all_schemas(two_projects)
     bootstrap = stack_settings.kafka_bootstrap_servers
-    run_batch(spark, bootstrap, first, lake, schemas)
+    rules = rules_of(stack_settings)
+    run_batch(spark, bootstrap, first, lake, schemas, rules)
     snapshot = {name: table(spark, path).count() for name, path in vars_of(lake).items()}
 
-    again = run_batch(spark, bootstrap, first, lake, schemas)  # a retried run over the same ranges
+    again = run_batch(spark, bootstrap, first, lake, schemas, rules)  # a retried run over the same ranges
 
     assert (again.bronze_added, again.validated_added, again.quarantine_added) == (0, 0, 0)
     assert {name: table(spark, path).count() for name, path in vars_of(lake).items()} == snapshot
@@ -67,7 +75,7 @@ def test_the_same_ranges_again_add_nothing_and_later_duplicates_are_dropped(
     load.send(two_projects[1], load.event(day))
     load.flush()
     committed = {(r.topic, r.partition): r.end for r in first}
-    later = run_batch(spark, bootstrap, plan(stack_settings, two_projects, committed), lake, schemas)
+    later = run_batch(spark, bootstrap, plan(stack_settings, two_projects, committed), lake, schemas, rules)
 
     assert later.records_read == 11
     assert (later.validated_added, later.duplicates_dropped) == (1, 10)
@@ -89,9 +97,8 @@ def test_reconciliation_catches_rows_written_twice(spark, stack_settings, lake, 
     load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema={two_projects[0]}, seed=21)
     load.mixed(list(two_projects), [day], events=40)
     load.flush()
-    report = run_batch(
-        spark, stack_settings.kafka_bootstrap_servers, plan(stack_settings, two_projects), lake, []
-    )
+    servers, ranges = stack_settings.kafka_bootstrap_servers, plan(stack_settings, two_projects)
+    report = run_batch(spark, servers, ranges, lake, [], rules_of(stack_settings))
 
     def reconcile():
         return reconcile_batch(spark, lake, report.batch_id, report.records_read, report.event_dates)

@@ -13,10 +13,12 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.stack.dagster_services import dagster_instance_home
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
 from orchestration.resources import KafkaResource
 from tests.support.consumer_group import wait_caught_up
+from tests.support.events import new_event
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 from tests.support.lakehouse_dagster import LakeGraph
 
@@ -136,42 +138,142 @@ def test_success_commits_the_offsets_and_a_late_event_recomputes_its_day(
     assert kafka.etl_committed() == {(r.topic, r.partition): r.end for r in [*first, *second]}
 
 
-def test_an_error_level_check_failure_blocks_daily_metrics_until_a_clean_batch(
-    project, stack_settings, tmp_path, spark
+def test_one_tenant_s_bad_purchases_are_quarantined_and_hold_back_no_one_s_metrics(
+    graph, spark, make_project, metadata_store, stack_settings
 ):
-    # The instance the stack's daemon runs with (dagster.yaml: run retries on), so the run's
-    # retry verdict is the one the daemon would act on.
-    home = dagster_instance_home(stack_settings.model_copy(update={"home": tmp_path / "home"}))
-    graph = LakeGraph(stack_settings, tmp_path / "lake", dg.DagsterInstance.from_config(str(home)))
+    clean, careless = make_project("clean"), make_project("careless")
+    metadata_store.register_schema(clean.project_id, "purchase", PURCHASE_SCHEMA)
     day = past_days(1)[0]
-    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema=set())
-    load.send(project.project_id, load.event(day, "purchase", amount=10, currency="XXX"))  # no schema here
+    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema={clean.project_id}, seed=5)
+    for _ in range(30):
+        load.send(clean.project_id, load.event(day))
+        load.send(careless.project_id, load.event(day))
+    for _ in range(4):  # accepted (careless registered no schema), but revenue cannot be counted
+        load.send(careless.project_id, load.event(day, "purchase", amount=10))
+        load.send(careless.project_id, load.event(day, "purchase", amount=10, currency="XXX"))
     load.flush()
-    ranges = graph.pending([project.project_id])
 
-    etl = graph.run_etl(ranges)
+    etl = graph.run_etl(graph.pending([clean.project_id, careless.project_id]))
 
-    assert etl.success, "the data is written; only what is computed from it waits"
-    assert graph.checks(etl)["purchase_expectations"] is False
-    blocked = graph.run_daily(day, raise_on_error=False)
-    assert not blocked.success
-    (failure,) = [e for e in blocked.all_events if e.is_step_failure]
-    failed_checks = failure.step_failure_data.user_failure_data.metadata["failed_checks"].data
-    assert [c.split(" ")[0] for c in failed_checks] == ["validated_events.purchase_expectations"]
-    assert "validated_events.purchase_expectations" in failure.step_failure_data.user_failure_data.description
-    assert not [e for e in blocked.all_events if e.is_step_up_for_retry], (
-        "a refusal is not retried in the run"
-    )
-    refused_run = graph.instance.get_run_by_id(blocked.run_id)
-    assert refused_run.tags["dagster/will_retry"] == "false", "nor does the daemon launch it again"
+    assert etl.success
+    checks = graph.checks(etl)
+    assert checks["purchase_expectations"] is True, "what reached validated_events keeps the rules"
+    tables = graph.defs.resources["lakehouse"].tables
+    quarantined = spark.read.format("delta").load(tables.quarantined_events)
+    assert dict(quarantined.groupBy("reason").count().collect()) == {
+        "purchase_expectations: purchase currency known (got <missing>)": 4,
+        "purchase_expectations: purchase currency known (got XXX)": 4,
+    }
+    assert {(r.projectId, r.stage) for r in quarantined.select("projectId", "stage").collect()} == {
+        (careless.project_id, "expectation")
+    }
+    with dg.build_sensor_context(instance=graph.instance) as context:
+        (request,) = graph.defs.resolve_sensor_def("late_events_sensor")(context).run_requests
+    daily = graph.run_daily(day, tags=request.tags)
+    assert daily.success
+    assert graph.checks(daily) == {"matches_validated_events": True, "quality_gate": True}
+    for project in (clean, careless):
+        assert (
+            daily_events(spark, graph, day, project.project_id)
+            == load.expected.metrics[(day, project.project_id)].events
+        )
 
-    load.send(project.project_id, load.event(day, "purchase", amount=10, currency="EUR"))
+
+def test_a_project_day_whose_rows_repeat_an_event_is_held_alone_until_it_is_rebuilt(
+    graph, spark, shop_and_blog, stack_settings
+):
+    shop, blog = shop_and_blog
+    day = past_days(1)[0]
+    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema={shop}, seed=8)
+    for _ in range(20):
+        load.send(shop, load.event(day, "page_view"))
+        load.send(blog, load.event(day, "page_view"))
     load.flush()
-    clean = graph.run_etl(
-        graph.pending([project.project_id], {(r.topic, r.partition): r.end for r in ranges})
+    assert graph.run_etl(graph.pending(shop_and_blog)).success
+    tables = graph.defs.resources["lakehouse"].tables
+    validated = spark.read.format("delta").load(tables.validated_events)
+    validated.where(F.col("projectId") == blog).limit(3).write.format("delta").mode("append").save(
+        tables.validated_events
+    )  # a fault: three of blog's events written twice
+    sensor = graph.defs.resolve_sensor_def("late_events_sensor")
+    with dg.build_sensor_context(instance=graph.instance) as context:
+        first = sensor(context)
+
+    held = graph.run_daily(day)
+
+    assert held.success, "the run writes every pair the gate lets through"
+    (gate,) = [e for e in held.get_asset_check_evaluations() if e.check_name == "quality_gate"]
+    assert not gate.passed
+    assert gate.metadata["held"].value == {day.isoformat(): {blog: 3}}
+    assert graph.checks(held)["matches_validated_events"] is True
+    assert daily_events(spark, graph, day, shop) == 20
+    assert daily_events(spark, graph, day, blog) == 0, "held: no metrics rather than wrong ones"
+
+    with dg.build_sensor_context(instance=graph.instance, cursor=first.cursor) as context:
+        recheck = sensor(context)
+    (request,) = recheck.run_requests
+    assert (request.partition_key, request.tags["analytics/trigger"]) == (day.isoformat(), "quality-recheck")
+    with dg.build_sensor_context(instance=graph.instance, cursor=recheck.cursor) as context:
+        waiting = sensor(context)
+    assert not waiting.run_requests
+    assert "1 held day(s) are computed again at" in waiting.skip_reason.skip_message
+
+    rebuilt = graph.run_daily(day, tags={"dagster/backfill": "test-backfill"})  # rows rebuilt from bronze
+
+    assert graph.checks(rebuilt) == {"matches_validated_events": True, "quality_gate": True}
+    assert daily_events(spark, graph, day, blog) == 20
+    with dg.build_sensor_context(instance=graph.instance, cursor=waiting.cursor) as context:
+        released = sensor(context)
+    assert not released.run_requests
+    assert "held" not in released.skip_reason.skip_message
+
+
+def test_a_stricter_schema_registered_before_the_etl_loses_no_accepted_event(
+    graph, spark, api, project, metadata_store
+):
+    seats = {"type": "object", "properties": {"seats": {"type": "integer", "maximum": 10}}}
+    metadata_store.register_schema(project.project_id, "trial_started", seats)
+    day = past_days(1)[0]
+    accepted = []
+    for n in range(10):
+        event = new_event(
+            eventType="trial_started", properties={"seats": 9}, timestamp=f"{day}T10:00:{n:02d}Z"
+        )
+        assert api.post("/v1/events", json=event, headers=project.auth).status_code == 202
+        accepted.append(event["eventId"])
+    metadata_store.register_schema(
+        project.project_id,
+        "trial_started",
+        {**seats, "properties": {"seats": {"type": "integer", "maximum": 5}}},
     )
-    assert graph.checks(clean)["purchase_expectations"] is True
-    assert graph.run_daily(day).success
+
+    assert graph.run_etl(graph.pending([project.project_id])).success
+
+    tables = graph.defs.resources["lakehouse"].tables
+    assert validated_versions(spark, tables, project.project_id) == dict.fromkeys(accepted, 1)
+    assert graph.run_daily(day, tags={"dagster/backfill": "keeps-them"}).success
+    assert validated_versions(spark, tables, project.project_id) == dict.fromkeys(accepted, 1), (
+        "a backfill judges by the version accepted under too"
+    )
+
+    rejudged = graph.run_daily(day, tags={"dagster/backfill": "rejudge", "analytics/judge": "newest-schemas"})
+
+    assert rejudged.success
+    assert validated_versions(spark, tables, project.project_id) == {}, "re-judged, as asked for"
+    quarantined = (
+        spark.read.format("delta")
+        .load(tables.quarantined_events)
+        .where(F.col("projectId") == project.project_id)
+    )
+    assert sorted(r.eventId for r in quarantined.collect()) == sorted(accepted)
+    assert {(r.stage, r.reason) for r in quarantined.collect()} == {
+        ("schema", "properties.seats: 9 is greater than the maximum of 5")
+    }
+
+
+def validated_versions(spark, tables, project_id: str) -> dict[str, int]:
+    rows = spark.read.format("delta").load(tables.validated_events).where(F.col("projectId") == project_id)
+    return {r.eventId: r.schemaVersion for r in rows.collect()}
 
 
 def test_a_backfill_rebuilds_three_days_from_bronze(graph, spark, shop_and_blog, stack_settings):
@@ -207,18 +309,49 @@ def daily_events(spark, graph: LakeGraph, day, project_id: str) -> int:
     return rows[0].events if rows else 0
 
 
-def test_the_worker_s_hourly_counts_in_redis_match_validated_events(
+def test_the_worker_s_hourly_counts_in_redis_match_the_lake_in_every_hour_both_hold(
     graph, project, stack_settings, stream_worker
 ):
     now = utc_now()
+    this_hour = window_start(now, Granularity.HOUR)
     load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema=set(), seed=9)
+
+    def send_at(moment, **properties):
+        event = load.event(now.date(), "purchase" if properties else "page_view", **properties)
+        event["timestamp"] = format_rfc3339(moment)
+        load.send(project.project_id, event)
+
     for hours_ago in (1, 2, 5):  # complete hours, well inside the test's Redis retention (60 h)
         for _ in range(20):
-            event = load.event(now.date())
-            event["timestamp"] = format_rfc3339(
-                now - timedelta(hours=hours_ago, minutes=load.rng.randrange(50))
-            )
-            load.send(project.project_id, event)
+            send_at(now - timedelta(hours=hours_ago, minutes=load.rng.randrange(50)))
+    for _ in range(10):  # the current hour is compared too
+        send_at(this_hour + (now - this_hour) / 2)
+    for _ in range(5):  # quarantined by a quality rule, counted by the worker: the lake holds them too
+        send_at(now - timedelta(hours=1), amount=3, currency="XXX")
+    load.flush()
+    ranges = graph.pending([project.project_id])
+    for _ in range(4):  # read by the worker, not yet by the lake: their hour is left out
+        send_at(now - timedelta(hours=3))
+    load.flush()
+    wait_caught_up(
+        stack_settings.kafka_bootstrap_servers, stack_settings.stream_group, raw_topic(project.project_id)
+    )
+
+    etl = graph.run_etl(ranges)
+
+    (evaluation,) = [e for e in etl.get_asset_check_evaluations() if e.check_name == "realtime_matches_batch"]
+    assert evaluation.passed, evaluation.metadata
+    assert evaluation.metadata["compared"].value is True
+    assert evaluation.metadata["realtime_events"].value == evaluation.metadata["batch_events"].value == 75
+    assert evaluation.metadata["hours_left_out"].value == 1
+
+
+def test_the_realtime_check_says_nothing_comparable_instead_of_passing(
+    graph, project, stack_settings, stream_worker
+):
+    load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema=set(), seed=10)
+    for _ in range(5):  # four days back: beyond the hours Redis holds
+        load.send(project.project_id, load.event(past_days(4)[0], "page_view"))
     load.flush()
     wait_caught_up(
         stack_settings.kafka_bootstrap_servers, stack_settings.stream_group, raw_topic(project.project_id)
@@ -227,6 +360,23 @@ def test_the_worker_s_hourly_counts_in_redis_match_validated_events(
     etl = graph.run_etl(graph.pending([project.project_id]))
 
     (evaluation,) = [e for e in etl.get_asset_check_evaluations() if e.check_name == "realtime_matches_batch"]
-    assert evaluation.passed, evaluation.metadata
-    assert evaluation.metadata["compared"].value is True
-    assert evaluation.metadata["realtime_events"].value == evaluation.metadata["batch_events"].value == 60
+    assert not evaluation.passed
+    assert evaluation.description.startswith("not compared: nothing comparable")
+    assert evaluation.metadata["compared"].value is False
+
+
+def test_a_deterministic_refusal_names_what_to_do_and_is_not_retried(stack_settings, tmp_path, spark):
+    # The instance the stack's daemon runs with (dagster.yaml: run retries on), so the run's
+    # retry verdict is the one the daemon would act on.
+    home = dagster_instance_home(stack_settings.model_copy(update={"home": tmp_path / "home"}))
+    graph = LakeGraph(stack_settings, tmp_path / "lake", dg.DagsterInstance.from_config(str(home)))
+    config = {"ops": {"daily_metrics": {"config": {"newest_schemas": True}}}}
+
+    refused = graph.run_daily(past_days(1)[0], run_config=config, raise_on_error=False)
+
+    assert not refused.success
+    (failure,) = [e for e in refused.all_events if e.is_step_failure]
+    assert "set rederive_validated too" in failure.step_failure_data.user_failure_data.description
+    assert not [e for e in refused.all_events if e.is_step_up_for_retry], "not retried in the run"
+    run = graph.instance.get_run_by_id(refused.run_id)
+    assert run.tags["dagster/will_retry"] == "false", "nor does the daemon launch it again"

@@ -89,7 +89,7 @@ def test_schema_versions_count_up_per_event_type(any_store: MetadataStore):
     assert any_store.latest_schema("shop", "page_view") is None
 
 
-def test_latest_schemas_lists_the_newest_version_of_each_type_of_the_projects_asked(any_store: MetadataStore):
+def test_all_schemas_lists_every_version_of_the_projects_asked(any_store: MetadataStore):
     for name in ("shop", "blog"):
         any_store.create_project(name)
     any_store.register_schema("shop", "purchase", {"type": "object"})
@@ -97,14 +97,15 @@ def test_latest_schemas_lists_the_newest_version_of_each_type_of_the_projects_as
     any_store.register_schema("shop", "signup", {"type": "object"})
     any_store.register_schema("blog", "comment", {"type": "object"})
 
-    found = any_store.latest_schemas(["shop"])
+    found = any_store.all_schemas(["shop"])
 
-    latest = {(s.project_id, s.event_type): (s.version, s.json_schema) for s in found}
-    assert latest == {
-        ("shop", "purchase"): (2, {"required": ["amount"]}),
-        ("shop", "signup"): (1, {"type": "object"}),
+    versions = {(s.project_id, s.event_type, s.version): s.json_schema for s in found}
+    assert versions == {
+        ("shop", "purchase", 1): {"type": "object"},
+        ("shop", "purchase", 2): {"required": ["amount"]},
+        ("shop", "signup", 1): {"type": "object"},
     }
-    assert any_store.latest_schemas([]) == []
+    assert any_store.all_schemas([]) == []
 
 
 def test_concurrent_registrations_get_distinct_versions(any_store: MetadataStore):

@@ -9,8 +9,9 @@ from typing import Any
 
 from analytics_pipeline.dagster_api import graphql
 
-LOCATION = "orchestration.definitions"  # workspace.yaml's python_module
-REPOSITORY = "__repository__"
+REPOSITORIES = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }
+"""
 
 LAUNCH_RUN = """
 mutation Launch($params: ExecutionParams!) {
@@ -52,9 +53,15 @@ class RunTimes:
     end: float | None
 
 
+def repository(url: str) -> dict[str, str]:
+    """The selector fields of the one code location's repository (workspace.yaml)."""
+    (node,) = graphql(url, REPOSITORIES)["repositoriesOrError"]["nodes"]
+    return {"repositoryLocationName": node["location"]["name"], "repositoryName": node["name"]}
+
+
 def launch_run(url: str, job: str, run_config: dict[str, Any], tags: dict[str, str] | None = None) -> str:
     params = {
-        "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job},
+        "selector": {**repository(url), "jobName": job},
         "runConfigData": run_config,
         "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
     }
@@ -78,7 +85,7 @@ def wait_finished(url: str, run_ids: list[str], timeout_s: float) -> list[RunTim
 
 
 def stop_sensor(url: str, name: str) -> None:
-    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": name}
+    selector = {**repository(url), "sensorName": name}
     sensor = graphql(url, SENSOR, {"selector": selector})["sensorOrError"]
     assert sensor["__typename"] == "Sensor", sensor
     stopped = graphql(url, STOP_SENSOR, {"id": sensor["id"]})["stopSensor"]

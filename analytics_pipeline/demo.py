@@ -16,6 +16,7 @@ from rich.text import Text
 
 from analytics_pipeline.demo_lakehouse import show_lakehouse
 from analytics_pipeline.demo_live import run_live
+from analytics_pipeline.demo_query import show_read_side
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import dead_letter_topic, processed_topic, raw_topic
 from analytics_pipeline.loadgen.runner import run_generator
@@ -64,9 +65,9 @@ def register_example_schemas(store: MetadataStore, project_id: str) -> list[str]
     return registered
 
 
-def show_bad_input(console: Console, settings: Settings, api_key: str) -> list[str]:
+def show_bad_input(console: Console, settings: Settings, api_key: str) -> tuple[list[str], str]:
     """What clients get for a duplicate, a schema violation and a bad envelope; the answers that
-    differ from what the README promises."""
+    differ from what the README promises, and the eventId of the one accepted."""
     auth = {"Authorization": f"Bearer {api_key}"}
     event = {"eventId": f"demo-{uuid.uuid4().hex}", "eventType": "page_view", "userId": "u-demo"}
     table = Table("request", "status", "answer", title="what clients are told")
@@ -97,7 +98,7 @@ def show_bad_input(console: Console, settings: Settings, api_key: str) -> list[s
             if response.status_code != expected:
                 unexpected.append(f"{label!r} answered {response.status_code}, not {expected}")
     console.print(table)
-    return unexpected
+    return unexpected, event["eventId"]
 
 
 def _explain(answer: dict) -> str:
@@ -142,7 +143,8 @@ def run_demo(
             f"load: {summary.delivered:,} of {events:,} events delivered "
             f"({summary.rejected} rejected, {summary.failed} failed; see the messages above)"
         )
-    failures += [f"bad input: {problem}" for problem in show_bad_input(console, settings, project.api_key)]
+    unexpected, accepted_id = show_bad_input(console, settings, project.api_key)
+    failures += [f"bad input: {problem}" for problem in unexpected]
     console.print(partition_table(settings, topic, before))
     live = run_live(
         console,
@@ -160,6 +162,8 @@ def run_demo(
     if lakehouse:
         problem = show_lakehouse(settings, console, project.project_id, started)
         failures += [f"lakehouse: {problem}"] if problem else []
+        if not problem:
+            failures += show_read_side(settings, console, project.api_key, accepted_id)
     show_where_to_look(
         settings, console, project, delivered=summary.delivered, rate=summary.rate, live=live.delivered
     )
@@ -194,7 +198,7 @@ def show_where_to_look(
             f"{delivered:,} events durable in Kafka ({rate:,.0f} events/s), then {live:,} live;\n"
             f"aggregated per minute, hour and day by the streaming worker.\n"
             f"Ingest API   {settings.ingest_api_url}/docs\n"
-            f"Metrics API  {settings.query_api_url}/docs\n"
+            f"Query API    {settings.query_api_url}/docs (metrics, SQL, event lookup)\n"
             f"Prometheus   {settings.ingest_api_url}/metrics (ingest API)\n"
             f"             {worker_metrics} (stream worker)\n"
             f"Topics       {topic}, {processed_topic(project.project_id)}, "

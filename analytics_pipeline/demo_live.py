@@ -14,7 +14,7 @@ from rich.table import Table
 
 from analytics_pipeline.loadgen.pacing import Pacer
 from analytics_pipeline.loadgen.synthetic import EVENT_MIX, generate_events
-from analytics_pipeline.query.client import MetricsClient, Point
+from analytics_pipeline.query.client import Point, QueryClient
 from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.sdk import AnalyticsClient
 from analytics_pipeline.timeutil import utc_now
@@ -36,7 +36,7 @@ def send_live(api_url: str, api_key: str, seconds: float, rate: float, stop: thr
         return client.report().delivered
 
 
-def minute_table(metrics: MetricsClient, minutes: int, title: str) -> Table:
+def minute_table(metrics: QueryClient, minutes: int, title: str) -> Table:
     """The last ``minutes`` 1-minute windows of every demo metric, read from the metrics API."""
     end = window_start(utc_now(), Granularity.MINUTE) + timedelta(minutes=1)
     series = {m: metrics.series(m, "1m", end - timedelta(minutes=minutes), end) for m in METRICS}
@@ -80,7 +80,7 @@ def run_live(
     )
     title = f"live per-minute counts from GET {query_url}/v1/metrics/{{metric}}?granularity=1m"
     first_minute = window_start(utc_now(), Granularity.MINUTE)
-    with MetricsClient(query_url, api_key) as metrics, Live(console=console, refresh_per_second=2) as live:
+    with QueryClient(query_url, api_key) as metrics, Live(console=console, refresh_per_second=2) as live:
         sender.start()
         try:
             while sender.is_alive():
@@ -101,7 +101,7 @@ def run_live(
     return LiveOutcome(delivered, counted)
 
 
-def counted_since(metrics: MetricsClient, first_minute: datetime) -> int:
+def counted_since(metrics: QueryClient, first_minute: datetime) -> int:
     """Events the metrics API counts in the 1-minute windows from ``first_minute`` to now."""
     end = window_start(utc_now(), Granularity.MINUTE) + timedelta(minutes=1)
     return sum(point.value for point in metrics.series("all_events", "1m", first_minute, end))

@@ -113,6 +113,26 @@ class Settings(BaseSettings):
     query_host: str = "127.0.0.1"
     query_port: int = 8001
     query_max_windows: int = Field(1_440, ge=1, description="Most windows one metrics query may span.")
+    query_time_limit_s: float = Field(10.0, gt=0, description="Longest one SQL query may run.")
+    query_max_rows: int = Field(10_000, ge=1, description="Most rows one SQL answer may hold.")
+    query_cache_ttl_s: int = Field(
+        3_600, ge=1, description="How long a SQL answer stays in Redis (query:{hash})."
+    )
+    query_lake_slots: int = Field(2, ge=1, description="Lakehouse queries one query service runs at once.")
+    query_queue_wait_s: float = Field(
+        2.0, ge=0, description="How long a lakehouse query waits for a turn before a 503."
+    )
+
+    # --- metadata index (consumer group metadata-index) ---
+    index_group: str = Field("metadata-index", description="Kafka group of the metadata indexer.")
+    index_host: str = Field("127.0.0.1", description="Where the indexer serves /metrics (its health check).")
+    index_metrics_port: int = Field(8003, description="That port.")
+    index_max_batch: int = Field(
+        1_000, ge=1, description="Most events written to the index in one transaction."
+    )
+    event_index_retention_s: int = Field(
+        7 * 86_400, ge=3_600, description="How long an event stays in the index (the lake keeps it)."
+    )
 
     # --- Dagster ---
     dagster_url: str = Field("http://127.0.0.1:3000", description="The webserver the worker reports to.")

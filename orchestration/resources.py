@@ -21,8 +21,8 @@ from analytics_pipeline.kafka_io.admin import (
 )
 from analytics_pipeline.lakehouse.batch_plan import BatchPolicy
 from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey
+from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.spark import build_spark_session
-from analytics_pipeline.lakehouse.tables import LakeTables
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.settings import Settings
 

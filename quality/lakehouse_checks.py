@@ -19,8 +19,8 @@ from pyspark.sql import functions as F
 
 from analytics_pipeline.events.quality_rules import ENVELOPE_SUITE, PURCHASE_SUITE
 from analytics_pipeline.lakehouse.batch_etl import BatchReport
+from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.reconcile import BatchReconciliation
-from analytics_pipeline.lakehouse.tables import LakeTables
 from assets.keys import BRONZE_EVENTS, VALIDATED_EVENTS
 from orchestration.resources import QualityResource
 from quality.expectations import (

@@ -7,6 +7,7 @@ import typer
 from analytics_pipeline.cli import (
     demo_cmd,
     generate_cmd,
+    index_cmd,
     lakehouse_cmd,
     project_cmd,
     schema_cmd,
@@ -31,6 +32,7 @@ app.add_typer(lakehouse_cmd.app, name="lakehouse")
 app.command("generate")(generate_cmd.generate)
 app.command("demo")(demo_cmd.demo)
 app.command("stream-worker")(stream_cmd.stream_worker)
+app.command("metadata-indexer")(index_cmd.metadata_indexer)
 
 if __name__ == "__main__":
     app()

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from analytics_pipeline.resilience.breaker_gauge import breaker_gauge
+
 
 class IngestMetrics:
     def __init__(
@@ -35,12 +37,7 @@ class IngestMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
-        self.breaker = Gauge(
-            "analytics_redis_breaker_state",
-            "Redis circuit breaker: 0 closed, 1 half-open, 2 open.",
-            registry=self.registry,
-        )
-        self.breaker.set_function(breaker_state)
+        self.breaker = breaker_gauge(self.registry, breaker_state)
         self.producer_replacements = Gauge(
             "analytics_kafka_producer_replacements",
             "Kafka producers replaced because a produce failed while the cluster answered (self-healing).",

@@ -21,8 +21,9 @@ from analytics_pipeline.lakehouse.bronze import append_bronze
 from analytics_pipeline.lakehouse.kafka_source import read_ranges
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
 from analytics_pipeline.lakehouse.parse import judgment_of
+from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.silver import append_quarantine, merge_validated
-from analytics_pipeline.lakehouse.tables import JUDGMENT_SCHEMA, SOURCE_SCHEMA, LakeTables
+from analytics_pipeline.lakehouse.tables import JUDGMENT_SCHEMA, SOURCE_SCHEMA
 from analytics_pipeline.metadata.store import StoredSchema
 from analytics_pipeline.timeutil import utc_now
 

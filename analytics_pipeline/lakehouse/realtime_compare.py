@@ -21,7 +21,8 @@ from pyspark.sql import functions as F
 
 from analytics_pipeline.events.raw_record import parse_raw_record
 from analytics_pipeline.kafka_io.admin import TopicRecord
-from analytics_pipeline.lakehouse.tables import CONTRACT, LakeTables
+from analytics_pipeline.lakehouse.paths import LakeTables
+from analytics_pipeline.lakehouse.tables import CONTRACT
 from analytics_pipeline.query.realtime_reader import retained_from
 from analytics_pipeline.realtime.layout import ALL_EVENTS, COUNT_FIELD, MetricWindow
 from analytics_pipeline.realtime.windows import Granularity, window_start

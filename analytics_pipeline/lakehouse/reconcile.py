@@ -14,7 +14,7 @@ from datetime import date
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from analytics_pipeline.lakehouse.tables import LakeTables
+from analytics_pipeline.lakehouse.paths import LakeTables
 
 POSITION = ("topic", "partition", "offset")
 

@@ -7,12 +7,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import create_engine, event, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from analytics_pipeline.metadata.api_keys import (
@@ -21,10 +19,10 @@ from analytics_pipeline.metadata.api_keys import (
     hash_api_key,
     mint_api_key,
 )
+from analytics_pipeline.metadata.engine import create_metadata_engine
 from analytics_pipeline.metadata.tables import (
     api_keys,
     event_schemas,
-    metadata,
     projects,
 )
 
@@ -92,30 +90,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _create_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # WAL lets the ingestion service read while the CLI writes.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
 class MetadataStore:
     """Projects, API key hashes and schema versions behind one SQLAlchemy engine."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engine = _create_engine(url)
-        metadata.create_all(self._engine)
+        self._engine = create_metadata_engine(url)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -47,4 +49,22 @@ event_schemas = Table(
     Column("json_schema", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("project_id", "event_type", "version", name="uq_schema_version"),
+)
+
+# One compact row per accepted event, written by the metadata-index consumer group off the request
+# path (the design's "metadata updated later"), for lookups by eventId and by user. Rows older than
+# the retention are deleted; the lake keeps the history.
+event_index = Table(
+    "event_index",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("event_id", String(128), primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("user_id", String(256), nullable=False),
+    Column("timestamp", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Index("ix_event_index_user", "project_id", "user_id", "timestamp"),
+    Index("ix_event_index_received", "received_at"),
 )

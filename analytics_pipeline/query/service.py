@@ -2,58 +2,148 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from analytics_pipeline.lakehouse.paths import LakeTables
+from analytics_pipeline.metadata.event_index import EventIndex, IndexedEvent
 from analytics_pipeline.metadata.store import MetadataStore
+from analytics_pipeline.query.event_lookup import NOT_YET, LakeWhereabouts, event_days, in_lake
+from analytics_pipeline.query.freshness import FreshnessCache
+from analytics_pipeline.query.lake_metrics import lake_windows
+from analytics_pipeline.query.lake_views import LakeTableMissing, ProjectLake
 from analytics_pipeline.query.metric_request import MetricRequest
+from analytics_pipeline.query.metrics import QueryMetrics
+from analytics_pipeline.query.overload import LakeGate
 from analytics_pipeline.query.realtime_reader import WindowValue, read_windows, retained_from
+from analytics_pipeline.query.sql_engine import QueryLimits
+from analytics_pipeline.query.sql_service import SqlService
+from analytics_pipeline.realtime.layout import processed_key
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now
 from analytics_pipeline.web.auth import ApiKeyResolver
-from analytics_pipeline.web.errors import ApiError
+
+CACHE, WAREHOUSE, MIXED = "cache", "warehouse", "mixed"
+EVENTS, QUARANTINE = frozenset({"events"}), frozenset({"quarantined_events"})
 
 
-class MetricsFallback(Protocol):
-    """Where windows come from that Redis no longer holds (the lakehouse, in the query-service issue)."""
+@dataclass(frozen=True)
+class EventWhereabouts:
+    indexed: IndexedEvent | None  # None: older than the index's retention, or not indexed yet
+    counted: bool | None  # the stream worker's mark (24 h); None when Redis does not answer
+    position: str | None  # partition@offset of the record the worker counted
+    lake: LakeWhereabouts
 
-    async def windows(
-        self, project_id: str, request: MetricRequest, starts: list[datetime]
-    ) -> list[WindowValue]: ...
+
+@dataclass(frozen=True)
+class MetricAnswer:
+    values: list[WindowValue]
+    sources: list[str]  # per window: CACHE (Redis) or WAREHOUSE (the lake)
+    retained_from: datetime
+
+    @property
+    def source(self) -> str:
+        distinct = set(self.sources)
+        return distinct.pop() if len(distinct) == 1 else MIXED
 
 
 class QueryService:
-    def __init__(self, settings: Settings, fallback: MetricsFallback | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = MetadataStore(settings.metadata_database_url)
         self.redis = GuardedRedis.from_settings(settings)
         self.auth = ApiKeyResolver(self.store, settings.api_key_cache_ttl_s)
-        self.fallback = fallback
+        self.metrics = QueryMetrics(breaker_state=lambda: float(self.redis.breaker.state))
+        self.index = EventIndex(settings.metadata_database_url)
+        self.lake = ProjectLake(LakeTables(settings.lake_root))
+        self.gate = LakeGate(settings.query_lake_slots, settings.query_queue_wait_s)
+        self.sql = SqlService(
+            self.lake,
+            self.redis,
+            self.gate,
+            QueryLimits(settings.query_time_limit_s, settings.query_max_rows),
+            settings.query_cache_ttl_s,
+        )
+        self.freshness = FreshnessCache(
+            settings.kafka_bootstrap_servers,
+            settings.etl_group,
+            margin=timedelta(seconds=settings.kafka_produce_timeout_s),
+        )
 
-    async def metric_windows(
-        self, project_id: str, request: MetricRequest
-    ) -> tuple[list[WindowValue], str, datetime]:
-        """The windows of the request, zero-filled, with their source and where Redis retention starts.
+    async def lake_complete_up_to(self, project_id: str) -> datetime | None:
+        return await asyncio.to_thread(self.freshness.get, project_id)
 
-        Windows older than the retention are zeros from Redis unless a fallback answers for them.
-        """
+    async def metric_windows(self, project_id: str, request: MetricRequest) -> MetricAnswer:
+        """The windows of the request: from Redis where it holds them, from the lake where it no
+        longer does (expired) or cannot answer (down)."""
         starts = request.window_starts
         retained = retained_from(utc_now(), request.granularity, self.settings.metric_ttl_windows)
+        kept = [start for start in starts if start >= retained]
         try:
-            values = await self.redis.run(
-                lambda client: read_windows(client, project_id, request.metric, request.granularity, starts)
+            recent = await self.redis.run(
+                lambda client: read_windows(client, project_id, request.metric, request.granularity, kept)
             )
-        except RedisUnavailable as exc:
-            raise ApiError(
-                503, "unavailable", f"real-time metrics are unavailable: {exc}", retry_after_s=5
-            ) from exc
-        expired = [start for start in starts if start < retained]
-        if not expired or self.fallback is None:
-            return values, "cache", retained
-        older = await self.fallback.windows(project_id, request, expired)
-        return older + values[len(expired) :], "cache+lakehouse", retained
+        except RedisUnavailable:
+            kept, recent = [], []
+        from_redis = {value.start: value for value in recent}
+        missing = [start for start in starts if start not in from_redis]
+        from_lake = {value.start: value for value in await self._lake_windows(project_id, request, missing)}
+        values = [from_redis.get(start) or from_lake[start] for start in starts]
+        sources = [CACHE if start in from_redis else WAREHOUSE for start in starts]
+        for source in sources:
+            self.metrics.windows.labels(source).inc()
+        return MetricAnswer(values, sources, retained)
+
+    async def _lake_windows(
+        self, project_id: str, request: MetricRequest, starts: list[datetime]
+    ) -> list[WindowValue]:
+        if not starts:
+            return []
+        first, last = min(starts), max(starts) + request.granularity.width
+        async with self.gate.turn():
+            try:
+                events = await asyncio.to_thread(self.lake.events, project_id, first.date(), last.date())
+            except LakeTableMissing:
+                return [WindowValue(start, 0, 0) for start in starts]
+            return await asyncio.to_thread(
+                lake_windows, events, request.metric, request.granularity, starts, self.sql.limits
+            )
+
+    async def locate_event(self, project_id: str, event_id: str) -> EventWhereabouts | None:
+        """Where the event is, or None when neither the index nor the lake knows it."""
+        indexed = await asyncio.to_thread(self.index.find, project_id, event_id)
+        try:
+            mark = await self.redis.run(lambda client: client.get(processed_key(project_id, event_id)))
+            counted: bool | None = mark is not None
+        except RedisUnavailable:
+            mark, counted = None, None
+        async with self.gate.turn():
+            lake = await asyncio.to_thread(self._lake_whereabouts, project_id, event_id, indexed)
+        if indexed is None and lake.status == NOT_YET:
+            return None
+        position = mark.decode() if isinstance(mark, bytes) else mark
+        return EventWhereabouts(indexed, counted, position, lake)
+
+    def _lake_whereabouts(
+        self, project_id: str, event_id: str, indexed: IndexedEvent | None
+    ) -> LakeWhereabouts:
+        events = quarantined = None
+        days = event_days(indexed)
+        with contextlib.suppress(LakeTableMissing):
+            events = (
+                self.lake.events(project_id, *days) if days else self.lake.views(project_id, EVENTS)["events"]
+            )
+        with contextlib.suppress(LakeTableMissing):
+            quarantined = self.lake.views(project_id, QUARANTINE)["quarantined_events"]
+        return in_lake(events, quarantined, event_id, self.sql.limits)
+
+    async def user_events(self, project_id: str, user_id: str, limit: int) -> list[IndexedEvent]:
+        return await asyncio.to_thread(self.index.of_user, project_id, user_id, limit)
 
     async def close(self) -> None:
         await self.redis.close()
         self.store.close()
+        self.index.close()

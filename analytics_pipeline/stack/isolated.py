@@ -21,31 +21,26 @@ _ADDRESS_SETTING = {
     "ingest": "ingest_port",
     "query": "query_port",
     "stream": "stream_metrics_port",
+    "index": "index_metrics_port",
     "dagster": "dagster_url",
 }
 
 
 def with_new_ports(settings: Settings, *services: str) -> Settings:
     """A copy of the settings in which the named services (keys of ``_ADDRESS_SETTING``) move."""
-    kafka_port, controller_port, redis_port, ingest_port, query_port, stream_port, dagster_port = free_ports(
-        7
-    )
+    kafka, controller, redis, ingest, query, stream, index, dagster = free_ports(8)
+    moves: dict[str, dict[str, Any]] = {
+        "kafka": {"kafka_bootstrap_servers": f"127.0.0.1:{kafka}", "kafka_controller_port": controller},
+        "redis": {"redis_url": f"redis://127.0.0.1:{redis}/0"},
+        "ingest": {"ingest_port": ingest},
+        "query": {"query_port": query},
+        "stream": {"stream_metrics_port": stream},
+        "index": {"index_metrics_port": index},
+        "dagster": {"dagster_url": f"http://127.0.0.1:{dagster}"},
+    }
     update: dict[str, Any] = {}
-    if "kafka" in services:
-        update |= {
-            "kafka_bootstrap_servers": f"127.0.0.1:{kafka_port}",
-            "kafka_controller_port": controller_port,
-        }
-    if "redis" in services:
-        update["redis_url"] = f"redis://127.0.0.1:{redis_port}/0"
-    if "ingest" in services:
-        update["ingest_port"] = ingest_port
-    if "query" in services:
-        update["query_port"] = query_port
-    if "stream" in services:
-        update["stream_metrics_port"] = stream_port
-    if "dagster" in services:
-        update["dagster_url"] = f"http://127.0.0.1:{dagster_port}"
+    for service in services:
+        update |= moves[service]
     return settings.model_copy(update=update)
 
 

@@ -7,6 +7,7 @@ from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.api_servers import IngestServer, QueryServer
 from analytics_pipeline.stack.dagster_services import DagsterDaemon, DagsterWebserver
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from analytics_pipeline.stack.metadata_indexer import MetadataIndexerProcess
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.services import ServiceStatus, StackService
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
@@ -19,6 +20,7 @@ def stack_services(settings: Settings) -> list[StackService]:
         IngestServer(settings),
         QueryServer(settings),
         StreamWorkerProcess(settings),
+        MetadataIndexerProcess(settings),
         DagsterWebserver(settings),
         DagsterDaemon(settings),
     ]

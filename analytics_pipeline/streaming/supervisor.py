@@ -1,4 +1,5 @@
-"""Keep one worker process running: restart it when it dies of anything but a requested stop.
+"""Keep one consumer process running (a stream worker, the metadata indexer): restart it when it
+dies of anything but a requested stop.
 
 In production a process manager (systemd, Kubernetes) does this; the supervisor makes
 ``analytics stream-worker`` behave the same on a laptop, where the watchdog's exit or a crash
@@ -43,7 +44,7 @@ def supervise(argv: Sequence[str]) -> int:
             return code
         if time.monotonic() - started > HEALTHY_RUN_S:
             backoff = 1.0
-        log.warning("stream worker exited with code %d; restarting in %.0f s", code, backoff)
+        log.warning("%s exited with code %d; restarting in %.0f s", " ".join(argv[-3:]), code, backoff)
         if stopping.wait(backoff):
             return code
         backoff = min(backoff * 2, MAX_BACKOFF_S)

@@ -18,7 +18,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from analytics_pipeline.lakehouse.tables import LakeTables
+from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.dagster_services import graphql

@@ -22,7 +22,7 @@ from analytics_pipeline.lakehouse import batch_etl, silver
 from analytics_pipeline.lakehouse.batch_etl import BatchReport, run_batch
 from analytics_pipeline.lakehouse.kafka_source import read_ranges
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
-from analytics_pipeline.lakehouse.tables import LakeTables
+from analytics_pipeline.lakehouse.paths import LakeTables
 from bench.etl.cpu import measure_cpu
 from bench.etl.workload import EtlLoad
 from bench.stream.probes import CpuUse

@@ -7,7 +7,6 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,21 +20,13 @@ from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.api_servers import IngestServer, QueryServer
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from analytics_pipeline.stack.metadata_indexer import MetadataIndexerProcess
 from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.postgres_server import PostgresServer
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
+from tests.support.projects import ProjectUnderTest
 from tests.support.stack import isolated_settings, with_new_ports
-
-
-@dataclass(frozen=True)
-class ProjectUnderTest:
-    project_id: str
-    api_key: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +86,15 @@ def stream_worker(
     worker.ensure_running()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def metadata_indexer(stack_settings: Settings, kafka_broker: KafkaBroker) -> Iterator[MetadataIndexerProcess]:
+    """The session's metadata indexer (group metadata-index into the session's metadata store)."""
+    indexer = MetadataIndexerProcess(stack_settings)
+    indexer.ensure_running()
+    yield indexer
+    indexer.stop()
 
 
 @pytest.fixture

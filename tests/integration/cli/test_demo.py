@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analytics_pipeline.kafka_io.topics import raw_topic
-from analytics_pipeline.query.client import MetricsClient
+from analytics_pipeline.query.client import QueryClient
 from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.ports import free_port
@@ -48,7 +48,7 @@ def test_the_demo_sends_a_load_and_shows_live_counts_that_match_kafka(
         e for e in read_topic(bootstrap, raw_topic("demo")) if parse_rfc3339(e.value["timestamp"]) >= recent
     ]
     key = json.loads((stack_settings.home / "demo-project.json").read_text())["api_key"]
-    with MetricsClient(stack_settings.query_api_url, key) as metrics:
+    with QueryClient(stack_settings.query_api_url, key) as metrics:
         days = metrics.series("all_events", "1d", recent, utc_now() + timedelta(minutes=1))
     assert sum(point.value for point in days) == len(stored), "every event of today and yesterday is counted"
 

@@ -12,8 +12,8 @@ from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.batch_etl import run_batch
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_ranges
+from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.reconcile import reconcile_batch
-from analytics_pipeline.lakehouse.tables import LakeTables
 from analytics_pipeline.timeutil import utc_now
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 

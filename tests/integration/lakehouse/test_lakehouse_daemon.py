@@ -28,7 +28,7 @@ from pyspark.sql import functions as F
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
-from analytics_pipeline.lakehouse.tables import LakeTables
+from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now

@@ -201,9 +201,9 @@ class TestDaemon:
         assert not daemon.healthy()
 
 
-def test_the_stack_starts_them_after_the_stream_worker(settings: Settings) -> None:
+def test_the_stack_starts_them_after_the_consumers(settings: Settings) -> None:
     names = [service.name for service in stack.stack_services(settings)]
-    assert names[-3:] == ["stream-worker", "dagster-webserver", "dagster-daemon"]
+    assert names[-4:] == ["stream-worker", "metadata-indexer", "dagster-webserver", "dagster-daemon"]
 
 
 class TestGraphql:

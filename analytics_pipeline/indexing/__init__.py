@@ -1,0 +1,1 @@
+"""The metadata-index consumer group: per-event metadata into the metadata database."""

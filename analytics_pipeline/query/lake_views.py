@@ -1,0 +1,90 @@
+"""One project's rows of the lake tables, as Arrow datasets DuckDB can scan, and nothing more.
+
+The tables are read with delta-rs (no Spark, no JVM). ``events`` (validated_events, partitioned
+by project) is pruned to the project's files; every table is also filtered to its rows, so a
+connection given these views cannot reach another project's rows whatever SQL it runs. Table
+versions are read at most every ``version_ttl_s``, so a cached answer costs no log listing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+
+from analytics_pipeline.lakehouse.paths import LakeTables
+
+PROJECT_COLUMN = "projectId"
+
+
+class LakeTableMissing(Exception):
+    """A table the query reads has not been written yet (no ETL run has created it)."""
+
+
+@dataclass(frozen=True)
+class TableSource:
+    name: str  # as the SQL names it
+    path: str
+    partitioned_by_project: bool
+
+
+def table_sources(tables: LakeTables) -> dict[str, TableSource]:
+    return {
+        "events": TableSource("events", tables.validated_events, True),
+        "daily_metrics": TableSource("daily_metrics", tables.daily_metrics, False),
+        "quarantined_events": TableSource("quarantined_events", tables.quarantined_events, False),
+    }
+
+
+class ProjectLake:
+    """Opens the lake's Delta tables once and hands out per-project views of them."""
+
+    def __init__(self, tables: LakeTables, version_ttl_s: float = 1.0) -> None:
+        self.sources = table_sources(tables)
+        self._version_ttl_s = version_ttl_s
+        self._open: dict[str, tuple[DeltaTable, float]] = {}  # name -> (table, when last updated)
+        self._lock = threading.Lock()
+
+    def versions(self, names: frozenset[str]) -> dict[str, int]:
+        """Each table's current version (what a cached answer was computed from)."""
+        return {name: self._table(name).version() for name in sorted(names)}
+
+    def views(self, project_id: str, names: frozenset[str]) -> dict[str, pads.Dataset]:
+        """Each table as a dataset of the project's rows only, at the versions ``versions`` gave."""
+        return {name: self._view(name, project_id) for name in sorted(names)}
+
+    def events(self, project_id: str, first: date, last: date) -> pads.Dataset:
+        """The project's validated events of the days ``first``..``last``, pruned to their files."""
+        return self._view("events", project_id, [("eventDate", ">=", first), ("eventDate", "<=", last)])
+
+    def _view(
+        self, name: str, project_id: str, days: list[tuple[str, str, date]] | None = None
+    ) -> pads.Dataset:
+        source, table = self.sources[name], self._table(name)
+        pruning = (
+            [(PROJECT_COLUMN, "=", project_id), *(days or [])] if source.partitioned_by_project else None
+        )
+        dataset = table.to_pyarrow_dataset(file_pruning_predicate=pruning)
+        return dataset.filter(pc.field(PROJECT_COLUMN) == project_id)
+
+    def _table(self, name: str) -> DeltaTable:
+        """The table, brought up to date when its last update is older than the TTL."""
+        with self._lock:
+            now = time.monotonic()
+            held = self._open.get(name)
+            if held is not None and now - held[1] < self._version_ttl_s:
+                return held[0]
+            try:
+                table = held[0] if held is not None else DeltaTable(self.sources[name].path)
+                if held is not None:
+                    table.update_incremental()
+            except TableNotFoundError as exc:
+                raise LakeTableMissing(f"table {name} has no data yet: the first ETL run writes it") from exc
+            self._open[name] = (table, now)
+            return table

@@ -1,0 +1,81 @@
+"""SQL over the lake for one project: checked, answered from Redis when an answer for the same
+project, query and table versions is there (cache-aside, ``query:{hash}``), else run by DuckDB
+within the limits and a turn at the lake, then cached. Redis down: answered, uncached."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from analytics_pipeline.query.lake_views import ProjectLake
+from analytics_pipeline.query.overload import LakeGate
+from analytics_pipeline.query.sql_engine import QueryLimits, QueryResult, run_query
+from analytics_pipeline.query.sql_guard import CheckedQuery, check_query
+from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
+
+
+@dataclass(frozen=True)
+class SqlAnswer:
+    result: QueryResult
+    cached: bool
+    elapsed_ms: float
+
+
+def cache_key(project_id: str, query: CheckedQuery, versions: dict[str, int]) -> str:
+    """``query:{hash}`` of the project, the normalized SQL and the versions of the tables it reads,
+    so a new ETL run is never hidden behind an answer computed before it."""
+    material = json.dumps([project_id, query.sql, sorted(versions.items())], separators=(",", ":"))
+    return f"query:{hashlib.sha256(material.encode()).hexdigest()}"
+
+
+class SqlService:
+    def __init__(
+        self, lake: ProjectLake, redis: GuardedRedis, gate: LakeGate, limits: QueryLimits, cache_ttl_s: int
+    ) -> None:
+        self.lake = lake
+        self.redis = redis
+        self.gate = gate
+        self.limits = limits
+        self.cache_ttl_s = cache_ttl_s
+
+    async def answer(self, project_id: str, text: str) -> SqlAnswer:
+        """``SqlRefused`` for a statement the service will not run, ``LakeTableMissing`` for a
+        table no ETL run has written yet."""
+        started = time.perf_counter()
+        query = check_query(text)
+        versions = await asyncio.to_thread(self.lake.versions, query.tables)
+        key = cache_key(project_id, query, versions)
+        cached = await self._cached(key)
+        if cached is not None:
+            return SqlAnswer(cached, True, _ms_since(started))
+        async with self.gate.turn():
+            result = await asyncio.to_thread(self._run, project_id, query)
+        await self._store(key, result)
+        return SqlAnswer(result, False, _ms_since(started))
+
+    def _run(self, project_id: str, query: CheckedQuery) -> QueryResult:
+        return run_query(self.lake.views(project_id, query.tables), query.sql, self.limits)
+
+    async def _cached(self, key: str) -> QueryResult | None:
+        try:
+            stored = await self.redis.run(lambda client: client.get(key))
+        except RedisUnavailable:
+            return None
+        if stored is None:
+            return None
+        payload: dict[str, Any] = json.loads(stored)
+        return QueryResult(payload["columns"], payload["rows"])
+
+    async def _store(self, key: str, result: QueryResult) -> None:
+        body = json.dumps({"columns": result.columns, "rows": result.rows}, separators=(",", ":"))
+        with contextlib.suppress(RedisUnavailable):  # answered uncached; the next call computes it
+            await self.redis.run(lambda client: client.set(key, body, ex=self.cache_ttl_s))
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

@@ -68,26 +68,38 @@ def _received_at(
 
 
 class FreshnessCache:
-    """``lake_complete_up_to`` per project, computed at most every ``ttl_s``."""
+    """``lake_complete_up_to`` per project, off the request path: a project's first answer is
+    computed on the spot; after that a stale value is returned at once while one background
+    thread brings it up to date, so no request waits on Kafka more than once."""
 
     def __init__(self, bootstrap_servers: str, group: str, margin: timedelta, ttl_s: float = 5.0) -> None:
         self._args = (bootstrap_servers, group)
         self._margin = margin
         self._ttl_s = ttl_s
         self._known: dict[str, tuple[datetime | None, float]] = {}
+        self._refreshing: set[str] = set()
         self._lock = threading.Lock()
 
     def get(self, project_id: str) -> datetime | None:
         """None when the project has no topic yet, or Kafka cannot tell."""
         with self._lock:
             held = self._known.get(project_id)
-            if held is not None and time.monotonic() - held[1] < self._ttl_s:
-                return held[0]
+            stale = held is None or time.monotonic() - held[1] >= self._ttl_s
+            refresh = held is not None and stale and project_id not in self._refreshing
+            if refresh:
+                self._refreshing.add(project_id)
+        if held is None:
+            return self._refresh(project_id)
+        if refresh:
+            threading.Thread(target=self._refresh, args=(project_id,), daemon=True).start()
+        return held[0]
+
+    def _refresh(self, project_id: str) -> datetime | None:
         try:
             value = lake_complete_up_to(*self._args, project_id, self._margin)
         except (KafkaError, OSError):
             value = None  # Kafka does not answer: unknown, and said so as null
-
         with self._lock:
             self._known[project_id] = (value, time.monotonic())
+            self._refreshing.discard(project_id)
         return value

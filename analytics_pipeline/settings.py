@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     query_host: str = "127.0.0.1"
     query_port: int = 8001
     query_max_windows: int = Field(1_440, ge=1, description="Most windows one metrics query may span.")
+    query_engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="SQL engine: DuckDB in the service, or Spark SQL on ANALYTICS_SPARK_MASTER."
+    )
     query_time_limit_s: float = Field(10.0, gt=0, description="Longest one SQL query may run.")
     query_max_rows: int = Field(10_000, ge=1, description="Most rows one SQL answer may hold.")
     query_cache_ttl_s: int = Field(

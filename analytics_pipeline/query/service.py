@@ -18,8 +18,8 @@ from analytics_pipeline.query.metric_request import MetricRequest
 from analytics_pipeline.query.metrics import QueryMetrics
 from analytics_pipeline.query.overload import LakeGate
 from analytics_pipeline.query.realtime_reader import WindowValue, read_windows, retained_from
-from analytics_pipeline.query.sql_engine import QueryLimits
-from analytics_pipeline.query.sql_service import SqlService
+from analytics_pipeline.query.sql_engine import DuckDbEngine, QueryLimits
+from analytics_pipeline.query.sql_service import SqlEngine, SqlService
 from analytics_pipeline.realtime.layout import processed_key
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 from analytics_pipeline.settings import Settings
@@ -50,6 +50,15 @@ class MetricAnswer:
         return distinct.pop() if len(distinct) == 1 else MIXED
 
 
+def sql_engine(settings: Settings, lake: ProjectLake, limits: QueryLimits) -> SqlEngine:
+    """DuckDB by default; Spark SQL when configured (imported only then: it starts a JVM)."""
+    if settings.query_engine == "spark":
+        from analytics_pipeline.query.spark_engine import SparkSqlEngine  # noqa: PLC0415 - see above
+
+        return SparkSqlEngine(settings, lake, limits)
+    return DuckDbEngine(lake, limits)
+
+
 class QueryService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -60,11 +69,12 @@ class QueryService:
         self.index = EventIndex(settings.metadata_database_url)
         self.lake = ProjectLake(LakeTables(settings.lake_root))
         self.gate = LakeGate(settings.query_lake_slots, settings.query_queue_wait_s)
+        self.limits = QueryLimits(settings.query_time_limit_s, settings.query_max_rows)
         self.sql = SqlService(
             self.lake,
+            sql_engine(settings, self.lake, self.limits),
             self.redis,
             self.gate,
-            QueryLimits(settings.query_time_limit_s, settings.query_max_rows),
             settings.query_cache_ttl_s,
         )
         self.freshness = FreshnessCache(
@@ -109,7 +119,7 @@ class QueryService:
             except LakeTableMissing:
                 return [WindowValue(start, 0, 0) for start in starts]
             return await asyncio.to_thread(
-                lake_windows, events, request.metric, request.granularity, starts, self.sql.limits
+                lake_windows, events, request.metric, request.granularity, starts, self.limits
             )
 
     async def locate_event(self, project_id: str, event_id: str) -> EventWhereabouts | None:
@@ -138,7 +148,7 @@ class QueryService:
             )
         with contextlib.suppress(LakeTableMissing):
             quarantined = self.lake.views(project_id, QUARANTINE)["quarantined_events"]
-        return in_lake(events, quarantined, event_id, self.sql.limits)
+        return in_lake(events, quarantined, event_id, self.limits)
 
     async def user_events(self, project_id: str, user_id: str, limit: int) -> list[IndexedEvent]:
         return await asyncio.to_thread(self.index.of_user, project_id, user_id, limit)

@@ -19,7 +19,8 @@ from typing import Any
 import duckdb
 import pyarrow.dataset as pads
 
-from analytics_pipeline.query.sql_guard import SqlRefused
+from analytics_pipeline.query.lake_views import ProjectLake
+from analytics_pipeline.query.sql_guard import CheckedQuery, SqlRefused
 from analytics_pipeline.timeutil import format_rfc3339
 
 _CONNECTION = {
@@ -111,3 +112,14 @@ _CONVERSIONS: list[tuple[type | tuple[type, ...], Callable[[Any], Any]]] = [
     ((list, tuple), lambda v: [json_value(x) for x in v]),
     (float, lambda v: v if math.isfinite(v) else None),  # NaN and infinities have no JSON form
 ]
+
+
+class DuckDbEngine:
+    """The default engine: DuckDB in this process over the project's views of the lake."""
+
+    def __init__(self, lake: ProjectLake, limits: QueryLimits) -> None:
+        self._lake = lake
+        self._limits = limits
+
+    def run(self, project_id: str, query: CheckedQuery) -> QueryResult:
+        return run_query(self._lake.views(project_id, query.tables), query.sql, self._limits)

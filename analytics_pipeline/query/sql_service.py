@@ -10,11 +10,11 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from analytics_pipeline.query.lake_views import ProjectLake
 from analytics_pipeline.query.overload import LakeGate
-from analytics_pipeline.query.sql_engine import QueryLimits, QueryResult, run_query
+from analytics_pipeline.query.sql_engine import QueryResult
 from analytics_pipeline.query.sql_guard import CheckedQuery, check_query
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 
@@ -33,14 +33,18 @@ def cache_key(project_id: str, query: CheckedQuery, versions: dict[str, int]) ->
     return f"query:{hashlib.sha256(material.encode()).hexdigest()}"
 
 
+class SqlEngine(Protocol):
+    def run(self, project_id: str, query: CheckedQuery) -> QueryResult: ...
+
+
 class SqlService:
     def __init__(
-        self, lake: ProjectLake, redis: GuardedRedis, gate: LakeGate, limits: QueryLimits, cache_ttl_s: int
+        self, lake: ProjectLake, engine: SqlEngine, redis: GuardedRedis, gate: LakeGate, cache_ttl_s: int
     ) -> None:
         self.lake = lake
+        self.engine = engine
         self.redis = redis
         self.gate = gate
-        self.limits = limits
         self.cache_ttl_s = cache_ttl_s
 
     async def answer(self, project_id: str, text: str) -> SqlAnswer:
@@ -54,12 +58,9 @@ class SqlService:
         if cached is not None:
             return SqlAnswer(cached, True, _ms_since(started))
         async with self.gate.turn():
-            result = await asyncio.to_thread(self._run, project_id, query)
+            result = await asyncio.to_thread(self.engine.run, project_id, query)
         await self._store(key, result)
         return SqlAnswer(result, False, _ms_since(started))
-
-    def _run(self, project_id: str, query: CheckedQuery) -> QueryResult:
-        return run_query(self.lake.views(project_id, query.tables), query.sql, self.limits)
 
     async def _cached(self, key: str) -> QueryResult | None:
         try:

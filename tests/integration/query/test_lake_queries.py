@@ -347,3 +347,33 @@ def test_a_busy_lake_sheds_cache_misses_with_503_while_cached_answers_and_redis_
             assert limited.json()["rule"] == "time_limit"
     finally:
         server.stop()
+
+
+def test_spark_sql_as_the_engine_gives_the_same_answers(loaded: Loaded, stack_settings, query_api, own_redis):
+    settings = with_new_ports(stack_settings, "query").model_copy(
+        update={
+            "query_engine": "spark",
+            "spark_master": "local[2]",
+            "query_time_limit_s": 20.0,
+            "redis_url": own_redis.settings.redis_url,  # its own cache: every answer computed by Spark
+        }
+    )
+    server = QueryServer(settings)
+    server.ensure_running()
+    shop = loaded.shop
+    statements = [
+        "select eventType, count(*) as n from events group by eventType order by eventType",
+        "select distinct projectId from events union select projectId from quarantined_events",
+        "select metricDate, events from daily_metrics order by metricDate",
+    ]
+    try:
+        with httpx.Client(base_url=server.url, timeout=120, headers=shop.auth) as client:
+            for statement in statements:
+                spark = client.get("/v1/query", params={"sql": statement})
+                assert spark.status_code == 200, spark.text
+                assert spark.json()["cached"] is False
+                assert spark.json()["rows"] == rows(query_api, shop, statement), statement
+            refused = client.get("/v1/query", params={"sql": "select * from delta.`/tmp/lake/events`"})
+            assert refused.status_code == 400
+    finally:
+        server.stop()

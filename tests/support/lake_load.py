@@ -95,6 +95,7 @@ class LakeLoad:
         self.expected = ExpectedLake()
         self.rng = random.Random(seed)
         self.sent: list[tuple[str, bytes, bytes, dict[str, Any], date]] = []
+        self.resent: set[str] = set()  # eventIds written more than once
 
     def event(self, day: date, event_type: str | None = None, **properties: Any) -> dict[str, Any]:
         event_type = event_type or self.rng.choice(TYPES)
@@ -133,6 +134,7 @@ class LakeLoad:
         self.writer.bytes(project_id, key, value, flush=False)
         self.expected.records += 1
         self.expected.count_event(project_id, event, day)
+        self.resent.add(event["eventId"])
 
     def send_bad(self, project_id: str, key: bytes | None, value: bytes, reason: str) -> None:
         self.writer.bytes(project_id, key, value, flush=False)

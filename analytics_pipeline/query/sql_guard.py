@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 TABLES = ("events", "daily_metrics", "quarantined_events")
@@ -49,6 +49,8 @@ def check_query(text: str) -> CheckedQuery:
     except ParseError as exc:
         first = exc.errors[0]["description"] if exc.errors else str(exc)
         raise SqlRefused("syntax", f"sql does not parse: {first}") from exc
+    except SqlglotError as exc:  # the tokenizer's (an unclosed comment or string)
+        raise SqlRefused("syntax", f"sql does not parse: {str(exc).splitlines()[0]}") from exc
     if len(statements) != 1:
         raise SqlRefused(
             "single_statement", f"sql holds {len(statements)} statements: send exactly one SELECT"

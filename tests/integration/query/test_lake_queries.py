@@ -322,7 +322,11 @@ def test_a_busy_lake_sheds_cache_misses_with_503_while_cached_answers_and_redis_
     server.ensure_running()
     shop = loaded.shop
     cached = {"sql": "select count(*), 'warm' from events"}
-    recent = {"startTime": format_window(window_start(utc_now(), Granularity.MINUTE) - timedelta(minutes=5))}
+    minute = window_start(utc_now(), Granularity.MINUTE)
+    recent = {
+        "startTime": format_window(minute - timedelta(minutes=5)),
+        "endTime": format_window(minute + timedelta(minutes=1)),
+    }
     try:
         with httpx.Client(base_url=server.url, timeout=30, headers=shop.auth) as client:
             assert client.get("/v1/query", params=cached).json()["cached"] is False

@@ -60,6 +60,7 @@ bench: install ## Benchmarks that print figures and ratios against a baseline me
 	$(BIN)/python bench/dedup_memory.py
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.etl
+	$(BIN)/python -m bench.query
 
 .PHONY: clean
 clean: down ## Stop the stack and delete local state (.local)

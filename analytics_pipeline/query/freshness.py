@@ -7,6 +7,8 @@ acknowledged before it, so sits at a lower offset. The partition is therefore co
 ``r - produce timeout``, and a partition read to its end up to ``now - produce timeout``. The
 project is complete up to the earliest of its partitions. One Kafka read per lagging partition,
 so answers are kept for ``ttl_s``: a dashboard needs seconds, not milliseconds, of precision.
+The Kafka clients are opened once and kept: opening them costs tens of milliseconds of Python,
+which a request waiting on the same process would feel.
 """
 
 from __future__ import annotations
@@ -14,28 +16,48 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from analytics_pipeline.kafka_io.admin import committed_offsets, offsets_consumer
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.timeutil import parse_rfc3339, utc_now
 
+PROBE_FETCH_BYTES = 64 * 1024  # one record is read per lagging partition: fetch little
 
-def lake_complete_up_to(
-    bootstrap_servers: str, group: str, project_id: str, margin: timedelta, timeout_s: float = 5.0
-) -> datetime | None:
-    """None when the project has no raw topic yet."""
-    topic = raw_topic(project_id)
-    now = utc_now()
-    committed = {
-        tp.partition: offset
-        for tp, offset in committed_offsets(bootstrap_servers, group).items()
-        if tp.topic == topic
-    }
-    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
+
+class KafkaProgress:
+    """How far the batch ETL has read each project's raw topic, through Kafka clients kept open
+    between calls (one caller at a time; reopened after a Kafka error)."""
+
+    def __init__(self, bootstrap_servers: str, group: str, margin: timedelta, timeout_s: float = 5.0) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.group = group
+        self.margin = margin
+        self.timeout_s = timeout_s
+        self._clients: tuple[KafkaAdminClient, KafkaConsumer] | None = None
+        self._lock = threading.Lock()
+
+    def complete_up_to(self, project_id: str) -> datetime | None:
+        """None when the project has no raw topic yet."""
+        with self._lock:
+            try:
+                return self._complete_up_to(*self._open(), raw_topic(project_id))
+            except (KafkaError, OSError):
+                self._close()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _complete_up_to(
+        self, admin: KafkaAdminClient, consumer: KafkaConsumer, topic: str
+    ) -> datetime | None:
+        now = utc_now()
+        committed = {tp.partition: at for tp, at in self._committed(admin).items() if tp.topic == topic}
         partitions = sorted(consumer.partitions_for_topic(topic) or ())
         if not partitions:
             return None
@@ -47,34 +69,75 @@ def lake_complete_up_to(
             if done >= latest[tp]:
                 bounds.append(now)
             else:
-                bounds.append(_received_at(consumer, tp, done, timeout_s) or now)
-    return min(bounds) - margin
+                bounds.append(self._received_at(consumer, tp, done) or now)
+        return min(bounds) - self.margin
 
-
-def _received_at(
-    consumer: KafkaConsumer, tp: TopicPartition, offset: int, timeout_s: float
-) -> datetime | None:
-    """The receive time the record at ``offset`` carries (None if it cannot be read or parsed)."""
-    consumer.assign([tp])
-    consumer.seek(tp, offset)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for record in consumer.poll(timeout_ms=200, max_records=1).get(tp, []):
+    def _committed(self, admin: KafkaAdminClient) -> dict[TopicPartition, int]:
+        """The ETL group's offsets; a new cluster creates its offsets topic on first use, so a
+        retriable refusal is asked again until the timeout."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
             try:
-                return parse_rfc3339(json.loads(record.value)["receivedAt"])
-            except (ValueError, KeyError, TypeError):
-                return None
-    return None
+                offsets = admin.list_group_offsets({self.group: None}).get(self.group, {})
+                return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+            except KafkaError as exc:
+                if not exc.retriable or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def _received_at(self, consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> datetime | None:
+        """The receive time the record at ``offset`` carries (None if it cannot be read or parsed)."""
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            for record in consumer.poll(timeout_ms=200, max_records=1).get(tp, []):
+                try:
+                    return parse_rfc3339(json.loads(record.value)["receivedAt"])
+                except (ValueError, KeyError, TypeError):
+                    return None
+        return None
+
+    def _open(self) -> tuple[KafkaAdminClient, KafkaConsumer]:
+        if self._clients is None:
+            timeout_ms = int(self.timeout_s * 1000)
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.bootstrap_servers,
+                request_timeout_ms=timeout_ms,
+                bootstrap_timeout_ms=timeout_ms,
+                client_id="analytics-freshness",
+            )
+            try:
+                consumer = KafkaConsumer(
+                    bootstrap_servers=self.bootstrap_servers,
+                    request_timeout_ms=timeout_ms,
+                    bootstrap_timeout_ms=timeout_ms,
+                    client_id="analytics-freshness",
+                    enable_auto_commit=False,
+                    max_partition_fetch_bytes=PROBE_FETCH_BYTES,
+                    fetch_max_bytes=PROBE_FETCH_BYTES,
+                )
+            except BaseException:
+                admin.close()
+                raise
+            self._clients = (admin, consumer)
+        return self._clients
+
+    def _close(self) -> None:
+        if self._clients is not None:
+            admin, consumer = self._clients
+            self._clients = None
+            consumer.close()
+            admin.close()
 
 
 class FreshnessCache:
-    """``lake_complete_up_to`` per project, off the request path: a project's first answer is
-    computed on the spot; after that a stale value is returned at once while one background
-    thread brings it up to date, so no request waits on Kafka more than once."""
+    """``probe`` per project, off the request path: a project's first answer is computed on the
+    spot; after that a stale value is returned at once while one background thread brings it up
+    to date, so no request waits on Kafka more than once."""
 
-    def __init__(self, bootstrap_servers: str, group: str, margin: timedelta, ttl_s: float = 5.0) -> None:
-        self._args = (bootstrap_servers, group)
-        self._margin = margin
+    def __init__(self, probe: Callable[[str], datetime | None], ttl_s: float = 5.0) -> None:
+        self._probe = probe
         self._ttl_s = ttl_s
         self._known: dict[str, tuple[datetime | None, float]] = {}
         self._refreshing: set[str] = set()
@@ -96,7 +159,7 @@ class FreshnessCache:
 
     def _refresh(self, project_id: str) -> datetime | None:
         try:
-            value = lake_complete_up_to(*self._args, project_id, self._margin)
+            value = self._probe(project_id)
         except (KafkaError, OSError):
             value = None  # Kafka does not answer: unknown, and said so as null
         with self._lock:

@@ -36,6 +36,10 @@ class MetricSeries(BaseModel):
     granularity: str
     data: list[MetricPoint]
     source: str = Field(description="cache, warehouse, or mixed when the windows came from both.")
+    cached: bool = Field(
+        description="The warehouse's windows were answered from the query cache (computed from the "
+        "same table version) rather than computed again."
+    )
     retainedFrom: str = Field(
         description="Redis keeps windows from here on; earlier ones come from the warehouse."
     )
@@ -73,6 +77,7 @@ async def get_metric(
             for v, s in zip(answer.values, answer.sources, strict=True)
         ],
         source=answer.source,
+        cached=answer.cached,
         retainedFrom=format_window(answer.retained_from),
         lakeCompleteUpTo=instant(await service.lake_complete_up_to(project_id)),
     )

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.metadata.event_index import EventIndex, IndexedEvent
 from analytics_pipeline.metadata.store import MetadataStore
+from analytics_pipeline.query.answer_cache import AnswerCache, answer_key
 from analytics_pipeline.query.event_lookup import NOT_YET, LakeWhereabouts, event_days, in_lake
-from analytics_pipeline.query.freshness import FreshnessCache
+from analytics_pipeline.query.freshness import FreshnessCache, KafkaProgress
 from analytics_pipeline.query.lake_metrics import lake_windows
 from analytics_pipeline.query.lake_views import LakeTableMissing, ProjectLake
 from analytics_pipeline.query.metric_request import MetricRequest
@@ -21,6 +22,7 @@ from analytics_pipeline.query.realtime_reader import WindowValue, read_windows, 
 from analytics_pipeline.query.sql_engine import DuckDbEngine, QueryLimits
 from analytics_pipeline.query.sql_service import SqlEngine, SqlService
 from analytics_pipeline.realtime.layout import processed_key
+from analytics_pipeline.realtime.windows import format_window
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now
@@ -43,6 +45,7 @@ class MetricAnswer:
     values: list[WindowValue]
     sources: list[str]  # per window: CACHE (Redis) or WAREHOUSE (the lake)
     retained_from: datetime
+    cached: bool  # the warehouse's windows came from the query cache, not the lake
 
     @property
     def source(self) -> str:
@@ -70,25 +73,23 @@ class QueryService:
         self.lake = ProjectLake(LakeTables(settings.lake_root))
         self.gate = LakeGate(settings.query_lake_slots, settings.query_queue_wait_s)
         self.limits = QueryLimits(settings.query_time_limit_s, settings.query_max_rows)
-        self.sql = SqlService(
-            self.lake,
-            sql_engine(settings, self.lake, self.limits),
-            self.redis,
-            self.gate,
-            settings.query_cache_ttl_s,
-        )
-        self.freshness = FreshnessCache(
+        self.answers = AnswerCache(self.redis, settings.query_cache_ttl_s)
+        engine = sql_engine(settings, self.lake, self.limits)
+        self.sql = SqlService(self.lake, engine, self.answers, self.gate)
+        self.progress = KafkaProgress(
             settings.kafka_bootstrap_servers,
             settings.etl_group,
             margin=timedelta(seconds=settings.kafka_produce_timeout_s),
         )
+        self.freshness = FreshnessCache(self.progress.complete_up_to)
 
     async def lake_complete_up_to(self, project_id: str) -> datetime | None:
         return await asyncio.to_thread(self.freshness.get, project_id)
 
     async def metric_windows(self, project_id: str, request: MetricRequest) -> MetricAnswer:
         """The windows of the request: from Redis where it holds them, from the lake where it no
-        longer does (expired) or cannot answer (down)."""
+        longer does (expired) or cannot answer (down). The lake's windows are cached like a SQL
+        answer, keyed by the events table's version."""
         starts = request.window_starts
         retained = retained_from(utc_now(), request.granularity, self.settings.metric_ttl_windows)
         kept = [start for start in starts if start >= retained]
@@ -100,27 +101,42 @@ class QueryService:
             kept, recent = [], []
         from_redis = {value.start: value for value in recent}
         missing = [start for start in starts if start not in from_redis]
-        from_lake = {value.start: value for value in await self._lake_windows(project_id, request, missing)}
+        lake_values, cached = await self._lake_windows(project_id, request, missing)
+        from_lake = {value.start: value for value in lake_values}
         values = [from_redis.get(start) or from_lake[start] for start in starts]
         sources = [CACHE if start in from_redis else WAREHOUSE for start in starts]
         for source in sources:
             self.metrics.windows.labels(source).inc()
-        return MetricAnswer(values, sources, retained)
+        return MetricAnswer(values, sources, retained, cached)
 
     async def _lake_windows(
         self, project_id: str, request: MetricRequest, starts: list[datetime]
-    ) -> list[WindowValue]:
+    ) -> tuple[list[WindowValue], bool]:
+        """The windows from the lake, and whether they came from the query cache."""
         if not starts:
-            return []
+            return [], False
+        try:
+            versions = await asyncio.to_thread(self.lake.versions, EVENTS)
+        except LakeTableMissing:
+            return [WindowValue(start, 0, 0) for start in starts], False
+        key = answer_key(
+            project_id,
+            request.metric,
+            str(request.granularity),
+            [format_window(start) for start in starts],
+            sorted(versions.items()),
+        )
+        cached = await self.answers.get(key)
+        if cached is not None:
+            return [WindowValue(start, *pair) for start, pair in zip(starts, cached, strict=True)], True
         first, last = min(starts), max(starts) + request.granularity.width
         async with self.gate.turn():
-            try:
-                events = await asyncio.to_thread(self.lake.events, project_id, first.date(), last.date())
-            except LakeTableMissing:
-                return [WindowValue(start, 0, 0) for start in starts]
-            return await asyncio.to_thread(
+            events = await asyncio.to_thread(self.lake.events, project_id, first.date(), last.date())
+            values = await asyncio.to_thread(
                 lake_windows, events, request.metric, request.granularity, starts, self.limits
             )
+        await self.answers.put(key, [[value.value, value.unique_users] for value in values])
+        return values, False
 
     async def locate_event(self, project_id: str, event_id: str) -> EventWhereabouts | None:
         """Where the event is, or None when neither the index nor the lake knows it."""
@@ -154,6 +170,7 @@ class QueryService:
         return await asyncio.to_thread(self.index.of_user, project_id, user_id, limit)
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.progress.close)
         await self.redis.close()
         self.store.close()
         self.index.close()

@@ -10,6 +10,7 @@ cannot reach files or other projects' rows whatever the parser lets through (``s
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -40,8 +41,12 @@ class CheckedQuery:
     tables: frozenset[str]  # the project tables it reads
 
 
+@functools.lru_cache(maxsize=1024)
 def check_query(text: str) -> CheckedQuery:
-    """The one query in ``text``, normalized, or ``SqlRefused`` naming the rule it broke."""
+    """The one query in ``text``, normalized, or ``SqlRefused`` naming the rule it broke.
+
+    Remembered per text: a dashboard asks the same queries again and again, and parsing costs
+    more than answering one from the cache."""
     if not text.strip():
         raise SqlRefused("empty", "sql is empty: send one SELECT")
     try:

@@ -5,18 +5,15 @@ within the limits and a turn at the lake, then cached. Redis down: answered, unc
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-import json
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
+from analytics_pipeline.query.answer_cache import AnswerCache, answer_key
 from analytics_pipeline.query.lake_views import ProjectLake
 from analytics_pipeline.query.overload import LakeGate
 from analytics_pipeline.query.sql_engine import QueryResult
 from analytics_pipeline.query.sql_guard import CheckedQuery, check_query
-from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 
 
 @dataclass(frozen=True)
@@ -29,8 +26,7 @@ class SqlAnswer:
 def cache_key(project_id: str, query: CheckedQuery, versions: dict[str, int]) -> str:
     """``query:{hash}`` of the project, the normalized SQL and the versions of the tables it reads,
     so a new ETL run is never hidden behind an answer computed before it."""
-    material = json.dumps([project_id, query.sql, sorted(versions.items())], separators=(",", ":"))
-    return f"query:{hashlib.sha256(material.encode()).hexdigest()}"
+    return answer_key(project_id, query.sql, sorted(versions.items()))
 
 
 class SqlEngine(Protocol):
@@ -38,14 +34,11 @@ class SqlEngine(Protocol):
 
 
 class SqlService:
-    def __init__(
-        self, lake: ProjectLake, engine: SqlEngine, redis: GuardedRedis, gate: LakeGate, cache_ttl_s: int
-    ) -> None:
+    def __init__(self, lake: ProjectLake, engine: SqlEngine, cache: AnswerCache, gate: LakeGate) -> None:
         self.lake = lake
         self.engine = engine
-        self.redis = redis
+        self.cache = cache
         self.gate = gate
-        self.cache_ttl_s = cache_ttl_s
 
     async def answer(self, project_id: str, text: str) -> SqlAnswer:
         """``SqlRefused`` for a statement the service will not run, ``LakeTableMissing`` for a
@@ -54,28 +47,13 @@ class SqlService:
         query = check_query(text)
         versions = await asyncio.to_thread(self.lake.versions, query.tables)
         key = cache_key(project_id, query, versions)
-        cached = await self._cached(key)
+        cached = await self.cache.get(key)
         if cached is not None:
-            return SqlAnswer(cached, True, _ms_since(started))
+            return SqlAnswer(QueryResult(cached["columns"], cached["rows"]), True, _ms_since(started))
         async with self.gate.turn():
             result = await asyncio.to_thread(self.engine.run, project_id, query)
-        await self._store(key, result)
+        await self.cache.put(key, {"columns": result.columns, "rows": result.rows})
         return SqlAnswer(result, False, _ms_since(started))
-
-    async def _cached(self, key: str) -> QueryResult | None:
-        try:
-            stored = await self.redis.run(lambda client: client.get(key))
-        except RedisUnavailable:
-            return None
-        if stored is None:
-            return None
-        payload: dict[str, Any] = json.loads(stored)
-        return QueryResult(payload["columns"], payload["rows"])
-
-    async def _store(self, key: str, result: QueryResult) -> None:
-        body = json.dumps({"columns": result.columns, "rows": result.rows}, separators=(",", ":"))
-        with contextlib.suppress(RedisUnavailable):  # answered uncached; the next call computes it
-            await self.redis.run(lambda client: client.set(key, body, ex=self.cache_ttl_s))
 
 
 def _ms_since(started: float) -> float:

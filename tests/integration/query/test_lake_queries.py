@@ -1,6 +1,6 @@
 """The query service over a real lake: SQL (exact, isolated, refused where it must be, cached until a
-new ETL run), metrics answered from the lake where Redis has no window, lakeCompleteUpTo, and
-where one event is. Events go in through the ingestion API (stamped, indexed, counted by the
+new ETL run), metrics answered from the lake where Redis has no window (cached the same way),
+lakeCompleteUpTo, and where one event is. Events go in through the ingestion API (stamped, indexed, counted by the
 stream worker); the lake is written by the real Spark ETL into the session stack's lake."""
 
 from __future__ import annotations
@@ -179,11 +179,26 @@ def test_forbidden_statements_are_refused_with_their_rule(query_api, loaded, sta
 
 def test_answers_are_cached_until_a_new_etl_run_changes_a_table(query_api, loaded: Loaded, ingest):
     statement = "select count(*) as n, 'cache test' as t from events"
+    moment = utc_now() - timedelta(hours=HOURS_BACK[0])
+    hour = window_start(moment, Granularity.HOUR)
+    old_hours = {"startTime": format_window(hour), "endTime": format_window(hour + timedelta(hours=2))}
+
+    def hourly() -> dict:
+        answer = query_api.get(
+            "/v1/metrics/all_events", params={**old_hours, "granularity": "1h"}, headers=loaded.shop.auth
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["source"] == "warehouse"
+        return answer.json()
+
     first = sql(query_api, loaded.shop, statement).json()
     again = sql(query_api, loaded.shop, statement).json()
     assert (first["cached"], again["cached"]) == (False, True)
     assert again["rows"] == first["rows"]
-    extra = events_at([utc_now() - timedelta(hours=HOURS_BACK[0])])
+    windows, windows_again = hourly(), hourly()
+    assert (windows["cached"], windows_again["cached"]) == (False, True)
+    assert windows_again["data"] == windows["data"]
+    extra = events_at([moment])
     send(ingest, loaded.shop, extra)
     run_etl(loaded.graph, loaded.kafka, [loaded.shop.project_id])
     loaded.sent[loaded.shop.project_id] += extra
@@ -191,6 +206,9 @@ def test_answers_are_cached_until_a_new_etl_run_changes_a_table(query_api, loade
     after = sql(query_api, loaded.shop, statement).json()
     assert after["cached"] is False
     assert after["rows"][0][0] == first["rows"][0][0] + 1
+    windows_after = hourly()
+    assert windows_after["cached"] is False, "the lake's windows are recomputed after the ETL run"
+    assert windows_after["data"][0]["value"] == windows["data"][0]["value"] + 1
 
 
 def test_metrics_beyond_redis_come_from_the_lake_exactly(query_api, loaded: Loaded):

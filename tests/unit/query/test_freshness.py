@@ -9,23 +9,21 @@ from datetime import UTC, datetime, timedelta
 
 from kafka.errors import KafkaTimeoutError
 
-from analytics_pipeline.query import freshness
 from analytics_pipeline.query.freshness import FreshnessCache
 
 T0 = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
-def test_stale_answers_are_served_at_once_and_refreshed_in_the_background(monkeypatch):
+def test_stale_answers_are_served_at_once_and_refreshed_in_the_background():
     calls, release = [], threading.Event()
 
-    def compute(_servers, _group, project_id, _margin):
+    def compute(project_id):
         calls.append(project_id)
         if len(calls) > 1:
             release.wait(5)  # a slow Kafka: the request must not wait for it
         return T0 + timedelta(seconds=len(calls))
 
-    monkeypatch.setattr(freshness, "lake_complete_up_to", compute)
-    cache = FreshnessCache("kafka:9092", "batch-etl", timedelta(seconds=5), ttl_s=0.3)
+    cache = FreshnessCache(compute, ttl_s=0.3)
     assert cache.get("shop") == T0 + timedelta(seconds=1)
     time.sleep(0.35)
     started = time.perf_counter()
@@ -40,9 +38,8 @@ def test_stale_answers_are_served_at_once_and_refreshed_in_the_background(monkey
     assert calls == ["shop", "shop"], "one refresh at a time"
 
 
-def test_kafka_that_cannot_tell_gives_none(monkeypatch):
-    def fail(*_args):
+def test_kafka_that_cannot_tell_gives_none():
+    def fail(_project_id):
         raise KafkaTimeoutError("no broker")
 
-    monkeypatch.setattr(freshness, "lake_complete_up_to", fail)
-    assert FreshnessCache("kafka:9092", "batch-etl", timedelta(seconds=5)).get("shop") is None
+    assert FreshnessCache(fail).get("shop") is None

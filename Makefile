@@ -61,6 +61,7 @@ bench: install ## Benchmarks that print figures and ratios against a baseline me
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.etl
 	$(BIN)/python -m bench.query
+	$(BIN)/python -m bench.index
 
 .PHONY: clean
 clean: down ## Stop the stack and delete local state (.local)

@@ -1,7 +1,8 @@
 """The query service over a real lake: SQL (exact, isolated, refused where it must be, cached until a
 new ETL run), metrics answered from the lake where Redis has no window (cached the same way),
-lakeCompleteUpTo, and where one event is. Events go in through the ingestion API (stamped, indexed, counted by the
-stream worker); the lake is written by the real Spark ETL into the session stack's lake."""
+lakeCompleteUpTo, and where one event is. Events go in through the ingestion API (stamped,
+indexed, counted by the stream worker); the lake is written by the real Spark ETL into the session
+stack's lake."""
 
 from __future__ import annotations
 

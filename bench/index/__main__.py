@@ -25,6 +25,7 @@ from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.postgres_server import PostgresServer
 from analytics_pipeline.timeutil import utc_now
 from bench.ingest_throughput import Result, console
+from bench.private_stack import print_checks, run_with_services
 from bench.stream.baselines import bench_bare_consumer
 from bench.stream.progress import progress_bar
 from bench.stream.workload import PRELOAD_SPAN_S, EventSource, create_project, encode, preload
@@ -45,17 +46,7 @@ def main() -> int:
         postgres = PostgresServer(Path(home), data_dir / "data", free_port())
         settings = isolated_settings(Path(home), metadata_url=postgres.url)
         services = [postgres, KafkaBroker(settings)]
-        try:
-            with console.status("starting a private Kafka and PostgreSQL ..."):
-                for service in services:
-                    service.ensure_running()
-            return run(settings, args)
-        except BenchError as exc:
-            console.print(f"[bold red]error:[/] {exc}")
-            return 2
-        finally:
-            for service in reversed(services):
-                service.stop()
+        return run_with_services(services, "Kafka and PostgreSQL", lambda: run(settings, args))
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -144,10 +135,7 @@ def report(
     table.add_row("bare KafkaConsumer, no processing", f"{bare_rate:,.0f}", "1.00x")
     table.add_row("metadata indexer into PostgreSQL", f"{index_rate:,.0f}", f"{index_rate / bare_rate:.2f}x")
     console.print(table)
-    checked = Table("check", "", title="every record indexed exactly once")
-    for name, ok in checks:
-        checked.add_row(name, "ok" if ok else "[red]FAILED[/]")
-    console.print(checked)
+    print_checks("every record indexed exactly once", checks)
 
 
 if __name__ == "__main__":

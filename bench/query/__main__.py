@@ -24,6 +24,7 @@ from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.timeutil import parse_rfc3339, utc_now
 from bench.ingest_throughput import console
+from bench.private_stack import print_checks, run_with_services
 from bench.query.engines import bare_duckdb, spark_sql
 from bench.query.lake import AGGREGATE, Answer, answer_of, hourly_counts, write_events
 from bench.query.latency import Latency, sample_latency, timed
@@ -47,17 +48,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-query-") as home:
         settings = isolated_settings(Path(home))
         services = [RedisServer(settings), KafkaBroker(settings), QueryServer(settings)]
-        try:
-            with console.status("starting a private Kafka, Redis and query API ..."):
-                for service in services:
-                    service.ensure_running()
-            return run(settings, args)
-        except BenchError as exc:
-            console.print(f"[bold red]error:[/] {exc}")
-            return 2
-        finally:
-            for service in reversed(services):
-                service.stop()
+        return run_with_services(services, "Kafka, Redis and query API", lambda: run(settings, args))
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -203,10 +194,7 @@ def report(  # noqa: PLR0917 - every figure the run measured
         f"the service >= {ENGINE_SHARE_GOAL:g}x the bare engine: "
         f"{'met' if share >= ENGINE_SHARE_GOAL else 'NOT met'} ({share:.2f}x)"
     )
-    checked = Table("check", "", title="every answer exact")
-    for name, ok in checks:
-        checked.add_row(name, "ok" if ok else "[red]FAILED[/]")
-    console.print(checked)
+    print_checks("every answer exact", checks)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,19 @@ which a request waiting on the same process would feel.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.timeutil import parse_rfc3339, utc_now
+
+log = logging.getLogger(__name__)
 
 PROBE_FETCH_BYTES = 64 * 1024  # one record is read per lagging partition: fetch little
 
@@ -38,19 +41,27 @@ class KafkaProgress:
         self.margin = margin
         self.timeout_s = timeout_s
         self._clients: tuple[KafkaAdminClient, KafkaConsumer] | None = None
+        self._closed = False
         self._lock = threading.Lock()
 
     def complete_up_to(self, project_id: str) -> datetime | None:
-        """None when the project has no raw topic yet."""
-        with self._lock:
-            try:
-                return self._complete_up_to(*self._open(), raw_topic(project_id))
-            except (KafkaError, OSError):
-                self._close()
-                raise
+        """None when the project has no raw topic yet. ``KafkaTimeoutError`` when another
+        project's answer holds the clients longer than the timeout."""
+        if not self._lock.acquire(timeout=self.timeout_s):
+            raise KafkaTimeoutError("the Kafka clients are busy with another project's answer")
+        try:
+            if self._closed:
+                raise KafkaConnectionError("closed: the service is shutting down")
+            return self._complete_up_to(*self._open(), raw_topic(project_id))
+        except Exception:
+            self._close()  # whatever went wrong, the next call starts from new clients
+            raise
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._close()
 
     def _complete_up_to(
@@ -158,11 +169,15 @@ class FreshnessCache:
         return held[0]
 
     def _refresh(self, project_id: str) -> datetime | None:
+        value = None  # Kafka does not answer (or cannot tell): unknown, and said so as null
         try:
             value = self._probe(project_id)
         except (KafkaError, OSError):
-            value = None  # Kafka does not answer: unknown, and said so as null
-        with self._lock:
-            self._known[project_id] = (value, time.monotonic())
-            self._refreshing.discard(project_id)
+            pass
+        except Exception:  # an answer a dashboard can do without never fails a request
+            log.exception("lakeCompleteUpTo of %s could not be computed", project_id)
+        finally:
+            with self._lock:
+                self._known[project_id] = (value, time.monotonic())
+                self._refreshing.discard(project_id)
         return value

@@ -41,12 +41,23 @@ class CheckedQuery:
     tables: frozenset[str]  # the project tables it reads
 
 
-@functools.lru_cache(maxsize=1024)
+REMEMBERED_TEXT_CHARS = 4_096  # longer texts are parsed each time: they would crowd the memory
+
+
 def check_query(text: str) -> CheckedQuery:
     """The one query in ``text``, normalized, or ``SqlRefused`` naming the rule it broke.
 
-    Remembered per text: a dashboard asks the same queries again and again, and parsing costs
-    more than answering one from the cache."""
+    Remembered per text (up to a size): a dashboard asks the same queries again and again, and
+    parsing costs more than answering one from the cache."""
+    return _remembered_check(text) if len(text) <= REMEMBERED_TEXT_CHARS else _check(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _remembered_check(text: str) -> CheckedQuery:
+    return _check(text)
+
+
+def _check(text: str) -> CheckedQuery:
     if not text.strip():
         raise SqlRefused("empty", "sql is empty: send one SELECT")
     try:

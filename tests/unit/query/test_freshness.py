@@ -7,9 +7,10 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from kafka.errors import KafkaTimeoutError
+import pytest
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 
-from analytics_pipeline.query.freshness import FreshnessCache
+from analytics_pipeline.query.freshness import FreshnessCache, KafkaProgress
 
 T0 = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
@@ -43,3 +44,30 @@ def test_kafka_that_cannot_tell_gives_none():
         raise KafkaTimeoutError("no broker")
 
     assert FreshnessCache(fail).get("shop") is None
+
+
+def test_a_probe_that_breaks_unexpectedly_gives_none_and_is_asked_again_later():
+    calls = []
+
+    def broken(project_id):
+        calls.append(project_id)
+        raise ValueError("a record kafka-python could not decode")
+
+    cache = FreshnessCache(broken, ttl_s=0.05)
+    assert cache.get("shop") is None
+    time.sleep(0.1)
+    assert cache.get("shop") is None, "the stale None, at once; a refresh starts"
+    deadline = time.monotonic() + 5
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    cache.get("shop")
+    assert len(calls) >= 2, "the failed refresh did not leave the project marked as refreshing"
+
+
+def test_a_closed_progress_opens_no_clients():
+    progress = KafkaProgress("127.0.0.1:1", "batch-etl", timedelta(seconds=5), timeout_s=0.5)
+    progress.close()
+    with pytest.raises(KafkaConnectionError):
+        progress.complete_up_to("shop")
+    assert progress._clients is None

@@ -196,17 +196,22 @@ def committed_offsets(
     bootstrap_servers: str, group: str, timeout_s: float = 10.0
 ) -> dict[TopicPartition, int]:
     """The group's committed offset per partition (what it will read next), as Kafka tooling shows it."""
-    deadline = time.monotonic() + timeout_s
     with admin_client(bootstrap_servers, timeout_s) as admin:
-        while True:
-            try:
-                offsets = admin.list_group_offsets({group: None}).get(group, {})
-                break
-            except Errors.KafkaError as exc:  # a new cluster creates its offsets topic on first use
-                if not exc.retriable or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+        return group_offsets(admin, group, timeout_s)
+
+
+def group_offsets(admin: KafkaAdminClient, group: str, timeout_s: float) -> dict[TopicPartition, int]:
+    """``committed_offsets`` through an admin client the caller keeps. A new cluster creates its
+    offsets topic on first use, so a retriable refusal is asked again until the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            offsets = admin.list_group_offsets({group: None}).get(group, {})
+            return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+        except Errors.KafkaError as exc:
+            if not exc.retriable or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 class OffsetCommitError(RuntimeError):

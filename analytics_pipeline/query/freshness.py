@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
+from analytics_pipeline.kafka_io.admin import group_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.timeutil import parse_rfc3339, utc_now
 
@@ -68,7 +69,11 @@ class KafkaProgress:
         self, admin: KafkaAdminClient, consumer: KafkaConsumer, topic: str
     ) -> datetime | None:
         now = utc_now()
-        committed = {tp.partition: at for tp, at in self._committed(admin).items() if tp.topic == topic}
+        committed = {
+            tp.partition: at
+            for tp, at in group_offsets(admin, self.group, self.timeout_s).items()
+            if tp.topic == topic
+        }
         partitions = sorted(consumer.partitions_for_topic(topic) or ())
         if not partitions:
             return None
@@ -82,19 +87,6 @@ class KafkaProgress:
             else:
                 bounds.append(self._received_at(consumer, tp, done) or now)
         return min(bounds) - self.margin
-
-    def _committed(self, admin: KafkaAdminClient) -> dict[TopicPartition, int]:
-        """The ETL group's offsets; a new cluster creates its offsets topic on first use, so a
-        retriable refusal is asked again until the timeout."""
-        deadline = time.monotonic() + self.timeout_s
-        while True:
-            try:
-                offsets = admin.list_group_offsets({self.group: None}).get(self.group, {})
-                return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
-            except KafkaError as exc:
-                if not exc.retriable or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
 
     def _received_at(self, consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> datetime | None:
         """The receive time the record at ``offset`` carries (None if it cannot be read or parsed)."""

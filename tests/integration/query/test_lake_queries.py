@@ -7,67 +7,28 @@ stack's lake."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from analytics_pipeline.kafka_io.topics import raw_topic
-from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.realtime.windows import Granularity, format_window, window_start
 from analytics_pipeline.stack.api_servers import QueryServer
 from analytics_pipeline.timeutil import format_rfc3339, parse_rfc3339, utc_now
 from orchestration.resources import KafkaResource
 from tests.support.consumer_group import wait_caught_up
 from tests.support.events import new_event
+from tests.support.lake_queries import Loaded, events_at, new_project, rows, run_etl, send, sql
 from tests.support.lakehouse_dagster import LakeGraph
-from tests.support.projects import ProjectUnderTest
 from tests.support.stack import with_new_ports
 
 pytestmark = pytest.mark.integration
 
 HOURS_BACK = (70, 75, 80)  # beyond the test Redis's 60 h of hour windows: only the lake has them
-
-
-@dataclass
-class Loaded:
-    shop: ProjectUnderTest
-    blog: ProjectUnderTest
-    sent: dict[str, list[dict]]  # project -> events accepted
-    quarantined_id: str
-    graph: LakeGraph
-    kafka: KafkaResource
-
-
-def new_project(settings, store, name: str) -> ProjectUnderTest:
-    created = provision_project(settings, store, name, f"{name}-{uuid.uuid4().hex[:10]}")
-    return ProjectUnderTest(created.project_id, created.api_key)
-
-
-def send(api: httpx.Client, project, events: list[dict]) -> None:
-    answer = api.post("/v1/batch", json={"events": events}, headers=project.auth)
-    assert answer.status_code == 202, answer.text
-    assert len(answer.json()["accepted"]) == len(events), answer.json()
-
-
-def events_at(moments: list[datetime], **fields) -> list[dict]:
-    types = ("page_view", "add_to_cart", "signup")
-    return [
-        new_event(eventType=types[n % 3], userId=f"u{n % 7}", timestamp=format_rfc3339(m), **fields)
-        for n, m in enumerate(moments)
-    ]
-
-
-def run_etl(loaded_graph: LakeGraph, kafka: KafkaResource, project_ids: list[str]) -> None:
-    """One ETL run over what is pending, then its offsets committed (the commit sensor's job)."""
-    ranges = loaded_graph.pending(project_ids, kafka.etl_committed())
-    assert loaded_graph.run_etl(ranges).success
-    kafka.commit_etl({(r.topic, r.partition): r.end for r in ranges})
 
 
 @pytest.fixture(scope="module")
@@ -103,16 +64,6 @@ def loaded(  # noqa: PLR0917 - the services the load goes through
             stack_settings.kafka_bootstrap_servers, stack_settings.stream_group, raw_topic(project.project_id)
         )
     return Loaded(shop, blog, sent, bad["eventId"], graph, kafka)
-
-
-def sql(query_api: httpx.Client, project, statement: str) -> httpx.Response:
-    return query_api.get("/v1/query", params={"sql": statement}, headers=project.auth)
-
-
-def rows(query_api: httpx.Client, project, statement: str) -> list[list]:
-    answer = sql(query_api, project, statement)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["rows"]
 
 
 def test_sql_counts_equal_what_was_sent(query_api, loaded: Loaded):

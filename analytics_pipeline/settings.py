@@ -160,10 +160,31 @@ class Settings(BaseSettings):
     quality_recheck_s: int = Field(
         900, ge=5, description="How often days the quality gate held back are computed again."
     )
-    s3_endpoint_url: str | None = Field(
-        None, description="S3-compatible endpoint (e.g. a local SeaweedFS); default: AWS."
+
+    # --- object storage (S3) and archival (consumer group archival) ---
+    s3_endpoint_url: str = Field(
+        "http://127.0.0.1:9000",
+        description="S3 API endpoint: the local S3 server, or e.g. https://s3.eu-west-1.amazonaws.com.",
     )
-    s3_region: str = Field("us-east-1", description="Region of the S3 resource.")
+    s3_region: str = Field("us-east-1", description="Region the S3 requests are signed for.")
+    s3_access_key_id: str | None = Field(
+        None, description="Default: AWS_ACCESS_KEY_ID, else the local server's own key."
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        None, description="Default: AWS_SECRET_ACCESS_KEY, else the local server's own secret."
+    )
+    s3_server_heap: str = Field("256m", description="-Xmx of the local S3 server JVM.")
+    archive_bucket: str = Field("analytics-archive", description="Bucket of the raw-event archive.")
+    archive_group: str = Field("archival", description="Kafka group whose offsets archival commits.")
+    archive_sensor_interval_s: int = Field(30, ge=5, description="How often archival_sensor looks at Kafka.")
+    archive_batch_size: int = Field(50_000, ge=1, description="Pending records that start an archive run.")
+    archive_max_wait_s: float = Field(60.0, ge=0, description="Longest a record waits for its archive run.")
+    archive_max_records_per_run: int = Field(
+        100_000, ge=1, description="Most records one archive run reads (one object per partition range)."
+    )
+    archive_max_lag_s: int = Field(
+        86_400, ge=60, description="archive_keeps_up fails when an unarchived record is older than this."
+    )
 
     # --- SDK / load generator ---
     api_url: str | None = Field(

@@ -8,6 +8,7 @@ BRONZE_EVENTS = dg.AssetKey("bronze_events")
 VALIDATED_EVENTS = dg.AssetKey("validated_events")
 QUARANTINED_EVENTS = dg.AssetKey("quarantined_events")
 DAILY_METRICS = dg.AssetKey("daily_metrics")
+EVENTS_ARCHIVE = dg.AssetKey("events_archive")
 
 # daily_metrics' metadata entry naming the (project, day) pairs its quality gate held back
 # ({day: {project: rows too many}}); late_events_sensor reads it to compute them again.

@@ -12,9 +12,10 @@ import dagster as dg
 
 from analytics_pipeline.kafka_io.topics import project_of_raw_topic
 from analytics_pipeline.lakehouse.batch_etl import BatchReport, run_batch
-from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_config
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.lakehouse.reconcile import reconcile_batch
 from assets.keys import BRONZE_EVENTS, QUARANTINED_EVENTS, VALIDATED_EVENTS
+from assets.offset_config import OffsetRangesConfig
 from assets.streams import RAW_EVENTS
 from orchestration.resources import KafkaResource, LakehouseResource, MetadataResource, QualityResource
 from quality.lakehouse_checks import BATCH_CHECK_SPECS, batch_check_results
@@ -25,22 +26,6 @@ LAKE_POOL = "lake"  # dagster.yaml: one run of this pool at a time (no two write
 # write is idempotent. The daemon's run retries cover a dead run worker only (dagster.yaml), so a
 # deterministic refusal (Failure(allow_retries=False)) is never repeated.
 LAKE_STEP_RETRIES = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
-
-
-class OffsetRangeConfig(dg.Config):
-    topic: str
-    partition: int
-    start: int
-    end: int  # exclusive
-
-
-class KafkaBatchConfig(dg.Config):
-    """The exact Kafka offset ranges of one ETL run (what the sensor requested)."""
-
-    ranges: list[OffsetRangeConfig]
-
-    def offset_ranges(self) -> list[OffsetRange]:
-        return ranges_from_config(r.model_dump() for r in self.ranges)
 
 
 @dg.multi_asset(
@@ -86,7 +71,7 @@ class KafkaBatchConfig(dg.Config):
 )
 def kafka_batch(  # noqa: PLR0917 - Dagster injects config and resources by parameter name
     context: dg.AssetExecutionContext,
-    config: KafkaBatchConfig,
+    config: OffsetRangesConfig,
     kafka: KafkaResource,
     lakehouse: LakehouseResource,
     metadata: MetadataResource,

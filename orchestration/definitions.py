@@ -5,15 +5,19 @@ from __future__ import annotations
 import dagster as dg
 
 from analytics_pipeline.settings import Settings, get_settings
+from assets.archive import events_archive
 from assets.daily_metrics import build_daily_metrics
 from assets.lakehouse import kafka_batch
 from assets.streams import raw_events, realtime_metrics
+from jobs.archive import archive_events, archive_lag_job, archive_lag_schedule
 from jobs.lakehouse import build_daily_metrics_job, build_daily_metrics_schedule, kafka_batch_etl
 from jobs.quality import raw_events_quality_job, raw_events_quality_schedule
 from orchestration.partitions import daily_partitions
 from orchestration.resources import build_resources
+from quality.archive_check import archive_keeps_up
 from quality.checks import raw_record_contract
 from quality.realtime_check import realtime_matches_batch
+from sensors.archival import build_archival_sensor
 from sensors.etl_commits import build_batch_etl_commit_sensor
 from sensors.kafka_offsets import build_kafka_offsets_sensor
 from sensors.late_events import build_late_events_sensor
@@ -23,10 +27,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = daily_partitions(settings.lake_start_date)
     daily_metrics_job = build_daily_metrics_job()
     return dg.Definitions(
-        assets=[raw_events, realtime_metrics, kafka_batch, build_daily_metrics(partitions)],
-        asset_checks=[raw_record_contract, realtime_matches_batch],
-        jobs=[kafka_batch_etl, daily_metrics_job, raw_events_quality_job],
-        schedules=[build_daily_metrics_schedule(daily_metrics_job), raw_events_quality_schedule],
+        assets=[raw_events, realtime_metrics, kafka_batch, build_daily_metrics(partitions), events_archive],
+        asset_checks=[raw_record_contract, realtime_matches_batch, archive_keeps_up],
+        jobs=[kafka_batch_etl, daily_metrics_job, raw_events_quality_job, archive_events, archive_lag_job],
+        schedules=[
+            build_daily_metrics_schedule(daily_metrics_job),
+            raw_events_quality_schedule,
+            archive_lag_schedule,
+        ],
         sensors=[
             build_kafka_offsets_sensor(settings.etl_sensor_interval_s),
             build_batch_etl_commit_sensor(settings.etl_sensor_interval_s),
@@ -36,6 +44,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 settings.etl_sensor_interval_s,
                 settings.quality_recheck_s,
             ),
+            build_archival_sensor(settings.archive_sensor_interval_s),
         ],
         resources=build_resources(settings),
     )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import redis
 from dagster_aws.s3 import S3Resource
 from pyspark.sql import SparkSession
 
+from analytics_pipeline.archive.object_store import ArchiveStore
 from analytics_pipeline.events.quality_rules import DEFAULT_CURRENCIES, QualityRules
 from analytics_pipeline.kafka_io.admin import (
     TopicRecord,
@@ -24,6 +27,8 @@ from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.spark import build_spark_session
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
+from analytics_pipeline.objectstore.client import s3_client
+from analytics_pipeline.objectstore.endpoint import S3Endpoint, s3_endpoint
 from analytics_pipeline.settings import Settings
 
 
@@ -32,6 +37,7 @@ class KafkaResource(dg.ConfigurableResource):
 
     bootstrap_servers: str
     etl_group: str = "batch-etl"
+    archive_group: str = "archival"
     timeout_s: float = 10.0  # per call: a sensor tick against an unreachable cluster ends this fast
 
     def raw_topic_offsets(self) -> dict[str, int]:
@@ -54,7 +60,10 @@ class KafkaResource(dg.ConfigurableResource):
         return read_spans(self.bootstrap_servers, spans, self.timeout_s)
 
     def commit_etl(self, offsets: dict[TopicPartitionKey, int]) -> None:
-        commit_group_offsets(self.bootstrap_servers, self.etl_group, offsets, self.timeout_s)
+        self.commit(self.etl_group, offsets)
+
+    def commit(self, group: str, offsets: dict[TopicPartitionKey, int]) -> None:
+        commit_group_offsets(self.bootstrap_servers, group, offsets, self.timeout_s)
 
 
 class BatchPolicyResource(dg.ConfigurableResource):
@@ -66,6 +75,33 @@ class BatchPolicyResource(dg.ConfigurableResource):
 
     def policy(self) -> BatchPolicy:
         return BatchPolicy(self.batch_size, timedelta(seconds=self.max_wait_s), self.max_records_per_run)
+
+
+class ArchivePolicyResource(BatchPolicyResource):
+    """When archival_sensor asks for an archive run, and how far behind archive_keeps_up allows."""
+
+    max_lag_s: int
+
+
+class ObjectStorageResource(S3Resource):
+    """dagster-aws's S3 resource, with the client the archive needs (path-style addressing and
+    checksums S3-compatible servers accept), and the archive's bucket."""
+
+    archive_bucket: str
+
+    def endpoint(self) -> S3Endpoint:
+        return S3Endpoint(
+            self.endpoint_url or "",
+            self.region_name or "us-east-1",
+            self.aws_access_key_id,
+            self.aws_secret_access_key,
+        )
+
+    def get_client(self) -> Any:
+        return s3_client(self.endpoint())
+
+    def archive_store(self) -> ArchiveStore:
+        return ArchiveStore(self.get_client(), self.archive_bucket)
 
 
 class LakehouseResource(dg.ConfigurableResource):
@@ -113,7 +149,15 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The one place where the environment (ANALYTICS_* settings) becomes resources."""
     return {
         "kafka": KafkaResource(
-            bootstrap_servers=settings.kafka_bootstrap_servers, etl_group=settings.etl_group
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            etl_group=settings.etl_group,
+            archive_group=settings.archive_group,
+        ),
+        "archive_policy": ArchivePolicyResource(
+            batch_size=settings.archive_batch_size,
+            max_wait_s=settings.archive_max_wait_s,
+            max_records_per_run=settings.archive_max_records_per_run,
+            max_lag_s=settings.archive_max_lag_s,
         ),
         "batch_policy": BatchPolicyResource(
             batch_size=settings.etl_batch_size,
@@ -135,8 +179,26 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "quality": QualityResource(
             max_event_age_s=settings.max_event_age_s, max_future_skew_s=settings.max_future_skew_s
         ),
-        "s3": S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region),
+        "s3": object_storage(settings),
     }
+
+
+def object_storage(settings: Settings) -> ObjectStorageResource:
+    """A secret given in the environment reaches the resource as an EnvVar, so the Dagster UI
+    shows the variable's name and not its value."""
+    endpoint = s3_endpoint(settings)
+    secret: Any = endpoint.secret_key
+    for variable in ("ANALYTICS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"):
+        if secret is not None and os.environ.get(variable) == secret:
+            secret = dg.EnvVar(variable)
+            break
+    return ObjectStorageResource(
+        endpoint_url=endpoint.url,
+        region_name=endpoint.region,
+        aws_access_key_id=endpoint.access_key,
+        aws_secret_access_key=secret,
+        archive_bucket=settings.archive_bucket,
+    )
 
 
 class QualityResource(dg.ConfigurableResource):

@@ -12,24 +12,10 @@ from __future__ import annotations
 import dagster as dg
 
 from analytics_pipeline.lakehouse.batch_plan import advance_commits
-from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_config
 from jobs.lakehouse import kafka_batch_etl
 from orchestration.resources import KafkaResource
 from sensors.kafka_offsets import BATCH_OP
-
-RECENT_RUNS = 500  # successful runs looked at per tick; far more than commit in one interval
-
-
-def succeeded_ranges(instance: dg.DagsterInstance, limit: int = RECENT_RUNS) -> list[OffsetRange]:
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=kafka_batch_etl.name, statuses=[dg.DagsterRunStatus.SUCCESS]),
-        limit=limit,
-    )
-    ranges = []
-    for record in records:
-        config = record.dagster_run.run_config.get("ops", {}).get(BATCH_OP, {}).get("config", {})
-        ranges += ranges_from_config(config.get("ranges", []))
-    return ranges
+from sensors.run_ranges import succeeded_ranges
 
 
 def build_batch_etl_commit_sensor(interval_s: int) -> dg.SensorDefinition:
@@ -42,7 +28,9 @@ def build_batch_etl_commit_sensor(interval_s: int) -> dg.SensorDefinition:
     def batch_etl_commit_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) -> dg.SkipReason:
         try:
             committed = kafka.etl_committed()
-            moved = advance_commits(committed, succeeded_ranges(context.instance))
+            moved = advance_commits(
+                committed, succeeded_ranges(context.instance, kafka_batch_etl.name, BATCH_OP)
+            )
             kafka.commit_etl(moved)
         except Exception as exc:  # noqa: BLE001 - the next tick tries again; nothing is lost meanwhile
             return dg.SkipReason(f"could not commit to Kafka at {kafka.bootstrap_servers}: {exc}")

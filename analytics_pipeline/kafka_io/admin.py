@@ -27,6 +27,13 @@ class TopicRecord:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp_ms: int = -1  # the record's Kafka timestamp
+    timestamp_type: int = -1  # 0: CreateTime, 1: LogAppendTime
+    headers: tuple[tuple[str, bytes | None], ...] = ()
+
+
+class IncompleteReadError(RuntimeError):
+    """Kafka did not return every record of a span before the timeout."""
 
 
 @dataclass(frozen=True)
@@ -187,9 +194,39 @@ def _read_spans(
         for tp, batch in consumer.poll(timeout_ms=200).items():
             end = spans[tp][1]
             records.extend(
-                TopicRecord(r.topic, r.partition, r.offset, r.key, r.value) for r in batch if r.offset < end
+                TopicRecord(
+                    r.topic,
+                    r.partition,
+                    r.offset,
+                    r.key,
+                    r.value,
+                    r.timestamp,
+                    r.timestamp_type,
+                    tuple((name, value) for name, value in r.headers or ()),
+                )
+                for r in batch
+                if r.offset < end
             )
     return records
+
+
+def read_span_whole(
+    bootstrap_servers: str, topic: str, partition: int, start: int, end: int, *, timeout_s: float = 30.0
+) -> tuple[list[TopicRecord], int]:
+    """Every record still held at offsets ``[start, end)`` of one partition, and how many of them
+    retention had already deleted (offsets below the log start); raises if the read falls short."""
+    tp = TopicPartition(topic, partition)
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
+        earliest = consumer.beginning_offsets([tp])[tp]
+        first = max(start, earliest)
+        records = _read_spans(consumer, {tp: (first, end)}, timeout_s) if end > first else []
+    if records and (records[0].offset < first or records[-1].offset != end - 1):
+        raise IncompleteReadError(f"{topic}/{partition}: read {len(records)} records of [{first}, {end})")
+    if end > first and not records:
+        raise IncompleteReadError(
+            f"{topic}/{partition}: no records of [{first}, {end}) within {timeout_s:g} s"
+        )
+    return records, first - start
 
 
 def committed_offsets(

@@ -1,5 +1,5 @@
-"""The local stack as a whole, in dependency order: Redis, Kafka, the APIs, the streaming worker,
-then Dagster's webserver and daemon."""
+"""The local stack as a whole, in dependency order: Redis, Kafka, the S3 server, the APIs, the
+streaming worker, then Dagster's webserver and daemon."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from analytics_pipeline.stack.dagster_services import DagsterDaemon, DagsterWebs
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.metadata_indexer import MetadataIndexerProcess
 from analytics_pipeline.stack.redis_server import RedisServer
+from analytics_pipeline.stack.s3_server import S3Server
 from analytics_pipeline.stack.services import ServiceStatus, StackService
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 
@@ -17,6 +18,7 @@ def stack_services(settings: Settings) -> list[StackService]:
     return [
         RedisServer(settings),
         KafkaBroker(settings),
+        S3Server(settings),
         IngestServer(settings),
         QueryServer(settings),
         StreamWorkerProcess(settings),

@@ -1,0 +1,52 @@
+"""Where the object store is and which credentials sign for it.
+
+Credentials come from the ``ANALYTICS_S3_*`` settings, else the standard ``AWS_*`` variables;
+without either, a loopback endpoint (the local S3 server) uses the key the stack starts it with,
+and any other endpoint is left to boto3's own chain (an instance role on AWS, say).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from analytics_pipeline.settings import Settings
+
+# The local S3 server's own key pair: it listens on loopback only, so it guards nothing secret.
+LOCAL_ACCESS_KEY = "analytics-local"
+LOCAL_SECRET_KEY = "analytics-local-secret"  # noqa: S105 - a loopback-only test server's key
+
+
+@dataclass(frozen=True)
+class S3Endpoint:
+    url: str
+    region: str
+    access_key: str | None
+    secret_key: str | None
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.url)
+        default = 443 if parts.scheme == "https" else 80
+        return parts.hostname or "127.0.0.1", parts.port or default
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"S3Endpoint(url={self.url!r}, region={self.region!r}, access_key={self.access_key!r})"
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def s3_endpoint(settings: Settings) -> S3Endpoint:
+    key = settings.s3_access_key_id or os.environ.get("AWS_ACCESS_KEY_ID")
+    secret = (
+        settings.s3_secret_access_key.get_secret_value()
+        if settings.s3_secret_access_key
+        else os.environ.get("AWS_SECRET_ACCESS_KEY")
+    )
+    if not (key and secret) and is_loopback_url(settings.s3_endpoint_url):
+        key, secret = LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+    return S3Endpoint(settings.s3_endpoint_url, settings.s3_region, key, secret)

@@ -1,0 +1,32 @@
+"""The offset ranges recent runs of a job were configured with: what a commit or a retry follows."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_config
+
+RECENT_RUNS = 500  # runs looked at per tick; far more than finish in one sensor interval
+
+
+def config_ranges(run: dg.DagsterRun, op: str) -> list[OffsetRange]:
+    config = run.run_config.get("ops", {}).get(op, {}).get("config", {})
+    return ranges_from_config(config.get("ranges", []))
+
+
+def runs_with_ranges(
+    instance: dg.DagsterInstance,
+    job_name: str,
+    op: str,
+    status: dg.DagsterRunStatus,
+    limit: int = RECENT_RUNS,
+) -> list[tuple[dg.DagsterRun, list[OffsetRange]]]:
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=job_name, statuses=[status]), limit=limit
+    )
+    return [(record.dagster_run, config_ranges(record.dagster_run, op)) for record in records]
+
+
+def succeeded_ranges(instance: dg.DagsterInstance, job_name: str, op: str) -> list[OffsetRange]:
+    runs = runs_with_ranges(instance, job_name, op, dg.DagsterRunStatus.SUCCESS)
+    return [r for _run, ranges in runs for r in ranges]

@@ -24,6 +24,7 @@ from analytics_pipeline.stack.metadata_indexer import MetadataIndexerProcess
 from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.postgres_server import PostgresServer
 from analytics_pipeline.stack.redis_server import RedisServer
+from analytics_pipeline.stack.s3_server import S3Server
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 from tests.support.projects import ProjectUnderTest
 from tests.support.stack import isolated_settings, with_new_ports
@@ -53,6 +54,24 @@ def kafka_broker(stack_settings: Settings) -> Iterator[KafkaBroker]:
     broker.ensure_running()
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(stack_settings: Settings) -> Iterator[S3Server]:
+    """The session's S3 server (S3Proxy over a folder), as `make up` runs it."""
+    server = S3Server(stack_settings)
+    server.ensure_running()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_s3(stack_settings: Settings) -> Iterator[S3Server]:
+    """An S3 server of the test's own, so stopping it disturbs no other test."""
+    server = S3Server(with_new_ports(stack_settings, "s3"))
+    server.ensure_running()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,8 @@ def test_a_rerun_writes_nothing_and_leaves_the_objects_alone(
 
     again = archive_ranges(stack_settings.kafka_bootstrap_servers, store, ranges)
 
-    assert again.written == [] and again.records == 0
+    assert again.written == []
+    assert again.records == 0
     assert sorted(again.present) == sorted(before)
     assert {o["Key"]: o["LastModified"] for o in _listing(store, project)} == before
     assert archived_records(store, project) == kafka_records(stack_settings, project)
@@ -86,7 +87,8 @@ def test_a_damaged_or_foreign_object_does_not_count_as_archived(
     report = archive_ranges(stack_settings.kafka_bootstrap_servers, store, ranges)
 
     assert sorted(report.written) == sorted([damaged, foreign])
-    assert store.whole(damaged) and store.whole(foreign)
+    assert store.whole(damaged)
+    assert store.whole(foreign)
     assert archived_records(store, project) == kafka_records(stack_settings, project)
 
 

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from analytics_pipeline.demo_archive import show_archive
 from analytics_pipeline.demo_lakehouse import show_lakehouse
 from analytics_pipeline.demo_live import run_live
 from analytics_pipeline.demo_query import show_read_side
@@ -162,6 +163,8 @@ def run_demo(
     if lakehouse:
         problem = show_lakehouse(settings, console, project.project_id, started)
         failures += [f"lakehouse: {problem}"] if problem else []
+        archive_problem = show_archive(settings, console, project.project_id)
+        failures += [f"archive: {archive_problem}"] if archive_problem else []
         if not problem:
             failures += show_read_side(settings, console, project.api_key, accepted_id)
     show_where_to_look(
@@ -207,6 +210,9 @@ def show_where_to_look(
             f"Dagster UI   {settings.dagster_url}/asset-groups (lineage), {settings.dagster_url}/runs\n"
             f"Lake tables  {settings.lake_root}/ (one Delta table per asset)\n"
             f"Backfill     .venv/bin/analytics lakehouse backfill --start {yesterday}\n"
+            f"Archive      s3://{settings.archive_bucket}/archive/{project.project_id}/ "
+            f"at {settings.s3_endpoint_url}\n"
+            f"             .venv/bin/analytics archive list --project {project.project_id}\n"
             f"Your key     {project.key_file}\n"
             f"Logs         {settings.home.resolve() / 'logs'}\n"
             f"Stop         make down",

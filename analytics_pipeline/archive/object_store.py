@@ -17,7 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from analytics_pipeline.objectstore.client import ensure_bucket
+from analytics_pipeline.objectstore.client import ensure_bucket, s3_client
+from analytics_pipeline.objectstore.endpoint import s3_endpoint
+from analytics_pipeline.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,8 @@ class ArchiveStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
                 raise
+
+
+def settings_archive_store(settings: Settings) -> ArchiveStore:
+    """The archive of the ``ANALYTICS_S3_*`` settings (outside Dagster: the CLI, the demo)."""
+    return ArchiveStore(s3_client(s3_endpoint(settings)), settings.archive_bucket)

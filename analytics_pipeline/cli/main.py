@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from analytics_pipeline.cli import (
+    archive_cmd,
     demo_cmd,
     generate_cmd,
     index_cmd,
@@ -29,6 +30,7 @@ app.add_typer(schema_cmd.app, name="schema")
 app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(lakehouse_cmd.app, name="lakehouse")
+app.add_typer(archive_cmd.app, name="archive")
 app.command("generate")(generate_cmd.generate)
 app.command("demo")(demo_cmd.demo)
 app.command("stream-worker")(stream_cmd.stream_worker)

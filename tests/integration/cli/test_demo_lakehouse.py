@@ -1,12 +1,13 @@
-"""`make demo` end to end on a private stack: `analytics stack up` (Kafka, Redis, the APIs, a
-stream worker, the Dagster UI and daemon), then `analytics demo`, which waits until the
-sensors have carried its events through the whole graph. The lake's daily_metrics must then
-hold, for each past day, exactly the demo events Kafka holds for that day; the UI's GraphQL
-shows the lineage; and `analytics lakehouse backfill` over two days whose validated rows were
-lost makes the daemon rebuild them from bronze, exactly."""
+"""`make demo` end to end on a private stack: `analytics stack up` (Kafka, Redis, the S3 server,
+the APIs, a stream worker, the Dagster UI and daemon), then `analytics demo`, which waits until
+the sensors have carried its events through the whole graph and into the archive. The lake's
+daily_metrics must then hold, for each past day, exactly the demo events Kafka holds for that
+day; the UI's GraphQL shows the lineage; and `analytics lakehouse backfill` over two days whose
+validated rows were lost makes the daemon rebuild them from bronze, exactly."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,10 +18,12 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
+from analytics_pipeline.archive.object_store import settings_archive_store
 from analytics_pipeline.dagster_api import graphql, latest_materializations
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import parse_rfc3339, utc_now
+from tests.support.archival import archived_records, kafka_records
 from tests.support.kafka_reader import read_topic
 from tests.support.stack import isolated_settings
 
@@ -38,7 +41,9 @@ def analytics(settings: Settings, *args: str, timeout: float) -> subprocess.Comp
 
 
 def test_make_demo_ends_with_the_whole_graph_materialized(tmp_path, spark):
-    settings = isolated_settings(tmp_path, etl_sensor_interval_s=5, etl_max_wait_s=5)
+    settings = isolated_settings(
+        tmp_path, etl_sensor_interval_s=5, etl_max_wait_s=5, archive_sensor_interval_s=5, archive_max_wait_s=5
+    )
     try:
         up = analytics(settings, "stack", "up", timeout=300)
         assert up.returncode == 0, up.stdout + up.stderr
@@ -64,6 +69,14 @@ def test_make_demo_ends_with_the_whole_graph_materialized(tmp_path, spark):
         assert edges["validated_events"] == edges["quarantined_events"] == {"bronze_events"}
         assert edges["daily_metrics"] == {"validated_events"}
         assert edges["realtime_metrics"] == {"raw_events"}
+        assert edges["events_archive"] == {"raw_events"}
+
+        assert "s3://analytics-archive/archive/demo/" in demo.stdout, "the demo shows the archive"
+        store = settings_archive_store(settings)
+        assert archived_records(store, "demo") == kafka_records(settings, "demo")
+        listed = analytics(settings, "archive", "list", "--project", "demo", "--json", timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout)["records"] == sum(in_kafka.values())
 
         lost = sorted(expected)[-2:]
         validated_path = f"{settings.lake_root}/validated_events"

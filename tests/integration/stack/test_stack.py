@@ -58,7 +58,7 @@ def test_up_is_idempotent_and_down_stops_only_what_up_started(tmp_path, foreign_
         statuses = {s.name: s for s in stack.status(settings)}
         assert statuses["redis"].ownership is Ownership.OTHER, "an answering Redis is used, not replaced"
         assert statuses["kafka"].ownership is Ownership.MANAGED
-        for name in ("ingest-api", "query-api", "stream-worker"):
+        for name in ("s3", "ingest-api", "query-api", "stream-worker"):
             assert statuses[name].ownership is Ownership.MANAGED, name
         assert all(s.healthy for s in statuses.values())
         pids = {name: s.pid for name, s in statuses.items()}
@@ -70,12 +70,13 @@ def test_up_is_idempotent_and_down_stops_only_what_up_started(tmp_path, foreign_
     finally:
         down = cli(settings, "down")
     assert "kafka: stopped" in down.stdout
-    for name in ("ingest-api", "query-api", "stream-worker"):
+    for name in ("s3", "ingest-api", "query-api", "stream-worker"):
         assert f"{name}: stopped" in down.stdout
     assert "redis: not started by this stack" in down.stdout
     assert redis.Redis(port=foreign_redis).ping(), "the foreign Redis still runs"
     after = {s.name: s for s in stack.status(settings)}
     assert after["kafka"].ownership is Ownership.DOWN
+    assert after["s3"].ownership is Ownership.DOWN
     assert after["ingest-api"].ownership is Ownership.DOWN
     assert after["stream-worker"].ownership is Ownership.DOWN
     assert cli(settings, "status").returncode == 3, "status says when something is not healthy"

@@ -28,8 +28,8 @@ from analytics_pipeline.lakehouse.daily_metrics import (
     write_daily_metrics,
 )
 from analytics_pipeline.lakehouse.rederive import rederive_day
-from assets.keys import DAILY_METRICS, HELD_METADATA, VALIDATED_EVENTS
-from assets.lakehouse import LAKE_GROUP, LAKE_POOL, LAKE_STEP_RETRIES
+from assets.keys import DAILY_METRICS, HELD_METADATA, LAKE_POOL, VALIDATED_EVENTS
+from assets.lakehouse import LAKE_GROUP, LAKE_STEP_RETRIES
 from orchestration.resources import LakehouseResource, MetadataResource, QualityResource
 
 MATCHES_VALIDATED = "matches_validated_events"

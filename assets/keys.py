@@ -13,3 +13,6 @@ EVENTS_ARCHIVE = dg.AssetKey("events_archive")
 # daily_metrics' metadata entry naming the (project, day) pairs its quality gate held back
 # ({day: {project: rows too many}}); late_events_sensor reads it to compute them again.
 HELD_METADATA = "held"
+
+# dagster.yaml: one run of this pool at a time, so two writers never meet on a Delta table.
+LAKE_POOL = "lake"

@@ -14,14 +14,13 @@ from analytics_pipeline.kafka_io.topics import project_of_raw_topic
 from analytics_pipeline.lakehouse.batch_etl import BatchReport, run_batch
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.lakehouse.reconcile import reconcile_batch
-from assets.keys import BRONZE_EVENTS, QUARANTINED_EVENTS, VALIDATED_EVENTS
+from assets.keys import BRONZE_EVENTS, LAKE_POOL, QUARANTINED_EVENTS, VALIDATED_EVENTS
 from assets.offset_config import OffsetRangesConfig
 from assets.streams import RAW_EVENTS
 from orchestration.resources import KafkaResource, LakehouseResource, MetadataResource, QualityResource
 from quality.lakehouse_checks import BATCH_CHECK_SPECS, batch_check_results
 
 LAKE_GROUP = "lakehouse"
-LAKE_POOL = "lake"  # dagster.yaml: one run of this pool at a time (no two writers on a table)
 # A step that failed (a broker restart, a lost Spark executor) is retried inside its run; every
 # write is idempotent. The daemon's run retries cover a dead run worker only (dagster.yaml), so a
 # deterministic refusal (Failure(allow_retries=False)) is never repeated.

@@ -12,6 +12,7 @@ from assets.streams import raw_events, realtime_metrics
 from jobs.archive import archive_events, archive_lag_job, archive_lag_schedule
 from jobs.lakehouse import build_daily_metrics_job, build_daily_metrics_schedule, kafka_batch_etl
 from jobs.quality import raw_events_quality_job, raw_events_quality_schedule
+from jobs.restore import archive_restore
 from orchestration.partitions import daily_partitions
 from orchestration.resources import build_resources
 from quality.archive_check import archive_keeps_up
@@ -21,6 +22,7 @@ from sensors.archival import build_archival_sensor
 from sensors.etl_commits import build_batch_etl_commit_sensor
 from sensors.kafka_offsets import build_kafka_offsets_sensor
 from sensors.late_events import build_late_events_sensor
+from sensors.restore import build_restore_rederive_sensor
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -29,7 +31,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[raw_events, realtime_metrics, kafka_batch, build_daily_metrics(partitions), events_archive],
         asset_checks=[raw_record_contract, realtime_matches_batch, archive_keeps_up],
-        jobs=[kafka_batch_etl, daily_metrics_job, raw_events_quality_job, archive_events, archive_lag_job],
+        jobs=[
+            kafka_batch_etl,
+            daily_metrics_job,
+            raw_events_quality_job,
+            archive_events,
+            archive_lag_job,
+            archive_restore,
+        ],
         schedules=[
             build_daily_metrics_schedule(daily_metrics_job),
             raw_events_quality_schedule,
@@ -45,6 +54,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 settings.quality_recheck_s,
             ),
             build_archival_sensor(settings.archive_sensor_interval_s),
+            build_restore_rederive_sensor(daily_metrics_job, settings.lake_start_date),
         ],
         resources=build_resources(settings),
     )

@@ -1,0 +1,119 @@
+"""archive_restore: rebuild bronze_events for some days from the archive (launchable from the UI
+or by `analytics archive restore`). restore_rederive_sensor then rebuilds the days' validated
+and quarantined events and daily_metrics from bronze, as a backfill does."""
+
+# No `from __future__ import annotations` here: Dagster resolves Config annotations when decorating.
+
+from datetime import date
+
+import dagster as dg
+
+from analytics_pipeline.archive.restore_source import ReceiptWindow, read_archive
+from analytics_pipeline.lakehouse.restore import restore_bronze
+from analytics_pipeline.timeutil import utc_now
+from assets.keys import BRONZE_EVENTS, LAKE_POOL
+from orchestration.resources import (
+    LakehouseResource,
+    MetadataResource,
+    ObjectStorageResource,
+    QualityResource,
+)
+
+RESTORE_JOB, RESTORE_OP = "archive_restore", "restore_bronze"
+RESTORED_DAYS, RECORDS_READ, ROWS_ADDED = "restored_days", "records_read", "rows_added"
+
+
+class RestoreConfig(dg.Config):
+    """The project and the UTC days (YYYY-MM-DD, inclusive) to restore."""
+
+    project: str
+    first_day: str
+    last_day: str
+
+    def days(self) -> tuple[date, date]:
+        try:
+            first, last = date.fromisoformat(self.first_day), date.fromisoformat(self.last_day)
+        except ValueError as exc:
+            raise dg.Failure(description=f"days are YYYY-MM-DD: {exc}", allow_retries=False) from exc
+        if last < first:
+            raise dg.Failure(
+                description=f"last_day {last} lies before first_day {first}", allow_retries=False
+            )
+        if last >= utc_now().date():
+            raise dg.Failure(
+                description=f"last_day {last} is not a closed day: Kafka still holds today's records",
+                allow_retries=False,
+            )
+        return first, last
+
+
+def restore_run_config(project: str, first: date, last: date) -> dict[str, object]:
+    config = {"project": project, "first_day": first.isoformat(), "last_day": last.isoformat()}
+    return {"ops": {RESTORE_OP: {"config": config}}}
+
+
+@dg.op(
+    name=RESTORE_OP,
+    pool=LAKE_POOL,
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    description="Appends to bronze_events the archived records of the days that bronze does not hold.",
+)
+def restore_bronze_op(  # noqa: PLR0917 - Dagster injects config and resources by parameter name
+    context: dg.OpExecutionContext,
+    config: RestoreConfig,
+    s3: ObjectStorageResource,
+    lakehouse: LakehouseResource,
+    metadata: MetadataResource,
+    quality: QualityResource,
+) -> None:
+    first, last = config.days()
+    window = ReceiptWindow.for_days(first, last, quality.max_event_age(), quality.max_future())
+    records = read_archive(
+        s3.archive_store(),
+        config.project,
+        window,
+        on_object=lambda done, total: (
+            context.log.info(f"read {done}/{total} archive objects")
+            if done == total or done % 50 == 0
+            else None
+        ),
+    )
+    report = restore_bronze(
+        lakehouse.spark(),
+        lakehouse.tables,
+        records,
+        first,
+        last,
+        f"restore-{context.run_id}",
+        metadata.all_schemas([config.project]),
+        quality.rules(),
+    )
+    context.log.info(
+        f"{report.records_read} archived records read, {report.records_in_days} of {first}..{last}, "
+        f"{report.rows_added} added to bronze_events"
+    )
+    context.log_event(
+        dg.AssetMaterialization(
+            BRONZE_EVENTS,
+            description=f"restored {config.project} {first}..{last} from the archive",
+            metadata={
+                RECORDS_READ: report.records_read,
+                "records_of_the_days": report.records_in_days,
+                ROWS_ADDED: report.rows_added,
+                RESTORED_DAYS: dg.MetadataValue.json([d.isoformat() for d in report.days]),
+                "project": config.project,
+            },
+        )
+    )
+
+
+@dg.job(
+    name=RESTORE_JOB,
+    executor_def=dg.in_process_executor,
+    description=(
+        "Rebuilds bronze_events for a project's days from the archive; restore_rederive_sensor then "
+        "recomputes validated_events, quarantined_events and daily_metrics for those days from bronze."
+    ),
+)
+def archive_restore() -> None:
+    restore_bronze_op()

@@ -1,0 +1,54 @@
+"""restore_rederive_sensor: after a successful archive_restore run, one daily_metrics run over its
+days that first rebuilds their validated and quarantined events from bronze (as a backfill does)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from jobs.restore import RESTORE_OP, archive_restore
+
+RESTORE_OF_TAG = "analytics/restore_of"
+DAILY_METRICS_OP = "daily_metrics"
+
+
+def rederive_request(run: dg.DagsterRun, lake_start: date) -> dg.RunRequest | dg.SkipReason:
+    config = run.run_config.get("ops", {}).get(RESTORE_OP, {}).get("config", {})
+    first = max(date.fromisoformat(config["first_day"]), lake_start)
+    last = date.fromisoformat(config["last_day"])
+    if last < first:
+        return dg.SkipReason(f"run {run.run_id}: its days lie before the first partition {lake_start}")
+    tags = {RESTORE_OF_TAG: run.run_id}
+    if first == last:
+        partition: dict[str, object] = {"partition_key": first.isoformat()}
+    else:
+        partition = {}
+        tags |= {
+            ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
+        }
+    return dg.RunRequest(
+        run_key=f"rederive-{run.run_id}",
+        run_config={"ops": {DAILY_METRICS_OP: {"config": {"rederive_validated": True}}}},
+        tags=tags,
+        **partition,  # type: ignore[arg-type]
+    )
+
+
+def build_restore_rederive_sensor(
+    job: dg.UnresolvedAssetJobDefinition, lake_start: date
+) -> dg.SensorDefinition:
+    @dg.run_status_sensor(
+        name="restore_rederive_sensor",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[archive_restore],
+        request_job=job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Rebuilds validated events and daily_metrics from bronze for the days a restore rebuilt.",
+    )
+    def restore_rederive_sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+        return rederive_request(context.dagster_run, lake_start)
+
+    return restore_rederive_sensor

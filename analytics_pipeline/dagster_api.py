@@ -179,3 +179,100 @@ def _entry_value(entry: dict[str, Any]) -> Any:
     if "jsonString" in entry:
         return json.loads(entry["jsonString"])
     return None
+
+
+WORKSPACE_JOBS = """
+{
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        locationOrLoadError {
+          __typename
+          ... on RepositoryLocation { repositories { name jobs { name } } }
+        }
+      }
+    }
+  }
+}
+"""
+
+LAUNCH_RUN = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on Error { message }
+  }
+}
+"""
+
+RUNS = """
+query Runs($filter: RunsFilter) {
+  runsOrError(filter: $filter) {
+    __typename
+    ... on Runs { results { runId status jobName } }
+    ... on Error { message }
+  }
+}
+"""
+
+RUN_FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+@dataclass(frozen=True)
+class RunState:
+    run_id: str
+    status: str
+    job_name: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in RUN_FINISHED
+
+
+def job_selector(dagster_url: str, job: str) -> dict[str, str]:
+    """Where the webserver's workspace defines ``job``: its location and repository."""
+    answer = graphql(dagster_url, WORKSPACE_JOBS)["workspaceOrError"]
+    for entry in answer.get("locationEntries", []):
+        for repository in (entry.get("locationOrLoadError") or {}).get("repositories", []):
+            if any(j["name"] == job for j in repository["jobs"]):
+                return {
+                    "repositoryLocationName": entry["name"],
+                    "repositoryName": repository["name"],
+                    "jobName": job,
+                }
+    raise DagsterApiError(f"no job {job} in the workspace at {dagster_url}")
+
+
+def launch_job_run(
+    dagster_url: str, job: str, run_config: dict[str, Any], tags: dict[str, str] | None = None
+) -> str:
+    """A run of ``job`` queued through the webserver (the daemon starts it); returns its id."""
+    params = {
+        "selector": job_selector(dagster_url, job),
+        "runConfigData": run_config,
+        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
+    }
+    answer = graphql(dagster_url, LAUNCH_RUN, {"params": params})["launchRun"]
+    if answer["__typename"] != "LaunchRunSuccess":
+        errors = "; ".join(e["message"] for e in answer.get("errors", [])) or answer.get("message", "")
+        raise DagsterApiError(f"run of {job} refused ({answer['__typename']}): {errors}")
+    return answer["run"]["runId"]
+
+
+def runs(
+    dagster_url: str, *, run_ids: list[str] | None = None, tags: dict[str, str] | None = None
+) -> list[RunState]:
+    """Runs by id or by tags, newest first."""
+    run_filter: dict[str, Any] = {}
+    if run_ids is not None:
+        run_filter["runIds"] = run_ids
+    if tags:
+        run_filter["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+    answer = graphql(dagster_url, RUNS, {"filter": run_filter})["runsOrError"]
+    if answer["__typename"] != "Runs":
+        raise DagsterApiError(f"runs: {answer.get('message', answer['__typename'])}")
+    return [RunState(r["runId"], r["status"], r["jobName"]) for r in answer["results"]]

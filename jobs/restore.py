@@ -8,6 +8,13 @@ from datetime import date
 
 import dagster as dg
 
+from analytics_pipeline.archive.restore_request import (
+    RECORDS_READ,
+    RESTORE_JOB,
+    RESTORE_OP,
+    RESTORED_DAYS,
+    ROWS_ADDED,
+)
 from analytics_pipeline.archive.restore_source import ReceiptWindow, read_archive
 from analytics_pipeline.lakehouse.restore import restore_bronze
 from analytics_pipeline.timeutil import utc_now
@@ -18,9 +25,6 @@ from orchestration.resources import (
     ObjectStorageResource,
     QualityResource,
 )
-
-RESTORE_JOB, RESTORE_OP = "archive_restore", "restore_bronze"
-RESTORED_DAYS, RECORDS_READ, ROWS_ADDED = "restored_days", "records_read", "rows_added"
 
 
 class RestoreConfig(dg.Config):
@@ -45,11 +49,6 @@ class RestoreConfig(dg.Config):
                 allow_retries=False,
             )
         return first, last
-
-
-def restore_run_config(project: str, first: date, last: date) -> dict[str, object]:
-    config = {"project": project, "first_day": first.isoformat(), "last_day": last.isoformat()}
-    return {"ops": {RESTORE_OP: {"config": config}}}
 
 
 @dg.op(

@@ -8,9 +8,9 @@ from datetime import date
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from jobs.restore import RESTORE_OP, archive_restore
+from analytics_pipeline.archive.restore_request import RESTORE_OF_TAG, RESTORE_OP
+from jobs.restore import archive_restore
 
-RESTORE_OF_TAG = "analytics/restore_of"
 DAILY_METRICS_OP = "daily_metrics"
 
 

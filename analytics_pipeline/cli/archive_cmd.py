@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
+from datetime import date
 from typing import Annotated
 
+import httpx
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from analytics_pipeline.archive.object_store import settings_archive_store
 from analytics_pipeline.archive.report import archive_table
+from analytics_pipeline.archive.restore_request import (
+    RESTORE_JOB,
+    RESTORE_OF_TAG,
+    ROWS_ADDED,
+    restore_run_config,
+)
 from analytics_pipeline.archive.summary import project_archive
+from analytics_pipeline.cli.lakehouse_cmd import check_range
 from analytics_pipeline.cli.output import console, fail, stdout
+from analytics_pipeline.dagster_api import (
+    DagsterApiError,
+    RunState,
+    latest_materializations,
+    launch_job_run,
+    runs,
+)
 from analytics_pipeline.settings import get_settings
+from analytics_pipeline.timeutil import utc_now
 
 app = typer.Typer(help="The raw-event archive in object storage (consumer group archival).")
 
@@ -35,3 +55,80 @@ def list_archive(
         console.print(f"nothing archived yet for {project} in s3://{archive.bucket}/")
         return
     stdout.print(archive_table(archive))
+
+
+@app.command("restore")
+def restore(
+    project: Annotated[str, typer.Option("--project", help="Project id.")],
+    first: Annotated[str, typer.Option("--from", help="First UTC day, YYYY-MM-DD.")],
+    last: Annotated[str | None, typer.Option("--to", help="Last UTC day (default: --from).")] = None,
+    timeout_s: Annotated[float, typer.Option(help="Give up following after this long.")] = 3600.0,
+) -> None:
+    """Rebuild bronze_events for the days from the archive, then their validated events and
+    daily_metrics from bronze (Dagster's archive_restore job, then restore_rederive_sensor's run)."""
+    settings = get_settings()
+    try:
+        first_day, last_day = date.fromisoformat(first), date.fromisoformat(last or first)
+    except ValueError as exc:
+        fail(f"days are YYYY-MM-DD: {exc}")
+    check_range(
+        first_day,
+        last_day,
+        settings.lake_start_date,
+        utc_now().date(),
+        end_option="--to" if last else "--from",
+    )
+    url = settings.dagster_url
+    try:
+        run_id = launch_job_run(url, RESTORE_JOB, restore_run_config(project, first_day, last_day))
+    except (httpx.HTTPError, DagsterApiError) as exc:
+        fail(f"could not launch {RESTORE_JOB} at {url} (is `make up` running?): {exc}")
+    console.print(
+        f"{RESTORE_JOB} run [bold]{run_id}[/]: {project} {first_day}..{last_day}; {url}/runs/{run_id}"
+    )
+    deadline = time.monotonic() + timeout_s
+    restored = follow_run(
+        url, f"{RESTORE_JOB}: bronze_events from the archive", lambda: runs(url, run_ids=[run_id]), deadline
+    )
+    if restored is None or restored.status != "SUCCESS":
+        fail(f"{RESTORE_JOB} run {run_id} ended {ended(restored)}: see {url}/runs/{run_id}")
+    added = next(
+        (
+            m.metadata.get(ROWS_ADDED)
+            for m in latest_materializations(url, "bronze_events", 20)
+            if m.run_id == run_id
+        ),
+        None,
+    )
+    console.print(f"bronze_events: {added if added is not None else '?'} rows restored")
+    rederived = follow_run(
+        "daily_metrics: validated events and metrics rebuilt from bronze",
+        lambda: runs(url, tags={RESTORE_OF_TAG: run_id}),
+        deadline,
+    )
+    if rederived is None or rederived.status != "SUCCESS":
+        where = f"{url}/runs/{rederived.run_id}" if rederived else f"{url}/runs"
+        fail(f"the daily_metrics run after the restore ended {ended(rederived)}: {where}")
+    stdout.print(
+        f"SUCCESS: {project} {first_day}..{last_day} restored ({added} bronze rows added) and rebuilt"
+    )
+
+
+def ended(state: RunState | None) -> str:
+    return state.status if state else "unfinished (timed out)"
+
+
+def follow_run(what: str, find: Callable[[], list[RunState]], deadline: float) -> RunState | None:
+    """Poll until the run ``find()`` returns has finished (None at the deadline), with a spinner."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(what, total=None)
+        while time.monotonic() < deadline:
+            found = find()
+            state = found[0] if found else None
+            progress.update(task, description=f"{what} [{state.status.lower() if state else 'requested'}]")
+            if state is not None and state.finished:
+                console.print(f"{what}: {state.status}")
+                return state
+            time.sleep(2)
+    return None

@@ -14,11 +14,11 @@ import dagster as dg
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from analytics_pipeline.archive.restore_request import RESTORE_JOB, ROWS_ADDED, restore_run_config
 from analytics_pipeline.lakehouse.batch_plan import split_runs
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.s3_server import S3Server
 from analytics_pipeline.timeutil import utc_now
-from jobs.restore import RESTORE_JOB, ROWS_ADDED, restore_run_config
 from sensors.archival import archive_run_config
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 from tests.support.lakehouse_dagster import LakeGraph

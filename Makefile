@@ -62,6 +62,7 @@ bench: install ## Benchmarks that print figures and ratios against a baseline me
 	$(BIN)/python -m bench.etl
 	$(BIN)/python -m bench.query
 	$(BIN)/python -m bench.index
+	$(BIN)/python -m bench.archive
 
 .PHONY: clean
 clean: down ## Stop the stack and delete local state (.local)

@@ -11,21 +11,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from analytics_pipeline.archive.object_store import settings_archive_store
 from analytics_pipeline.archive.report import archive_table
 from analytics_pipeline.archive.summary import project_archive
-from analytics_pipeline.kafka_io.admin import committed_offsets, topic_offsets
+from analytics_pipeline.kafka_io.admin import group_progress
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
-
-
-def archived_so_far(settings: Settings, project_id: str) -> tuple[int, int]:
-    """(records of the demo topic the archival group committed, records in the topic)."""
-    topic = raw_topic(project_id)
-    ends = {o.partition: o.latest for o in topic_offsets(settings.kafka_bootstrap_servers, topic)}
-    done = {
-        tp.partition: offset
-        for tp, offset in committed_offsets(settings.kafka_bootstrap_servers, settings.archive_group).items()
-        if tp.topic == topic
-    }
-    return sum(min(done.get(p, 0), end) for p, end in ends.items()), sum(ends.values())
 
 
 def show_archive(settings: Settings, console: Console, project_id: str) -> str | None:
@@ -35,7 +23,11 @@ def show_archive(settings: Settings, console: Console, project_id: str) -> str |
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
-        while (done := archived_so_far(settings, project_id))[0] < done[1]:
+        while (
+            done := group_progress(
+                settings.kafka_bootstrap_servers, raw_topic(project_id), settings.archive_group
+            )
+        )[0] < done[1]:
             if time.monotonic() - began > timeout_s:
                 return (
                     f"{done[0]:,} of {done[1]:,} demo records archived after {timeout_s:.0f} s "

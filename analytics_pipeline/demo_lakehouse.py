@@ -18,7 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from analytics_pipeline.dagster_api import DagsterApiError, Materialization, latest_materializations
-from analytics_pipeline.kafka_io.admin import committed_offsets, topic_offsets
+from analytics_pipeline.kafka_io.admin import group_progress
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now
@@ -38,18 +38,6 @@ def dagster_answers(settings: Settings) -> bool:
         return httpx.get(f"{settings.dagster_url}/server_info", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def etl_caught_up(settings: Settings, project_id: str) -> tuple[int, int]:
-    """(records of the demo topic the batch-etl group committed, records in the topic)."""
-    topic = raw_topic(project_id)
-    ends = {o.partition: o.latest for o in topic_offsets(settings.kafka_bootstrap_servers, topic)}
-    done = {
-        tp.partition: offset
-        for tp, offset in committed_offsets(settings.kafka_bootstrap_servers, settings.etl_group).items()
-        if tp.topic == topic
-    }
-    return sum(min(done.get(p, 0), end) for p, end in ends.items()), sum(ends.values())
 
 
 def since(materializations: list[Materialization], start: datetime) -> list[Materialization]:
@@ -75,7 +63,9 @@ def wait_for_lakehouse(
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
         while time.monotonic() - began < timeout_s:
-            committed, total = etl_caught_up(settings, project_id)
+            committed, total = group_progress(
+                settings.kafka_bootstrap_servers, raw_topic(project_id), settings.etl_group
+            )
             if committed < total:
                 progress.update(
                     task,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 import httpx
@@ -22,7 +21,7 @@ from analytics_pipeline.archive.restore_request import (
     restore_run_config,
 )
 from analytics_pipeline.archive.summary import project_archive
-from analytics_pipeline.cli.lakehouse_cmd import check_range
+from analytics_pipeline.cli.lakehouse_cmd import closed_days
 from analytics_pipeline.cli.output import console, fail, stdout
 from analytics_pipeline.dagster_api import (
     DagsterApiError,
@@ -32,7 +31,6 @@ from analytics_pipeline.dagster_api import (
     runs,
 )
 from analytics_pipeline.settings import get_settings
-from analytics_pipeline.timeutil import utc_now
 
 app = typer.Typer(help="The raw-event archive in object storage (consumer group archival).")
 
@@ -67,16 +65,8 @@ def restore(
     """Rebuild bronze_events for the days from the archive, then their validated events and
     daily_metrics from bronze (Dagster's archive_restore job, then restore_rederive_sensor's run)."""
     settings = get_settings()
-    try:
-        first_day, last_day = date.fromisoformat(first), date.fromisoformat(last or first)
-    except ValueError as exc:
-        fail(f"days are YYYY-MM-DD: {exc}")
-    check_range(
-        first_day,
-        last_day,
-        settings.lake_start_date,
-        utc_now().date(),
-        end_option="--to" if last else "--from",
+    first_day, last_day = closed_days(
+        first, last, settings.lake_start_date, start_option="--from", end_option="--to"
     )
     url = settings.dagster_url
     try:

@@ -37,14 +37,41 @@ def days_between(start: date, end: date) -> list[str]:
     return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
 
-def check_range(start: date, end: date, first: date, today: date, *, end_option: str = "--end") -> None:
-    """Refuse a range outside the closed partitions; ``end_option`` names what set the last day."""
+def check_range(
+    start: date,
+    end: date,
+    first: date,
+    today: date,
+    *,
+    start_option: str = "--start",
+    end_option: str = "--end",
+) -> None:
+    """Refuse a range outside the closed partitions; the options name what set each day."""
     if end < start:
-        fail(f"--end {end} lies before --start {start}")
+        fail(f"{end_option} {end} lies before {start_option} {start}")
     if start < first:
-        fail(f"--start {start} lies before the first partition {first} (ANALYTICS_LAKE_START_DATE)")
+        fail(f"{start_option} {start} lies before the first partition {first} (ANALYTICS_LAKE_START_DATE)")
     if end >= today:
         fail(f"{end_option} {end} is not a closed day yet: the last partition is {today - timedelta(days=1)}")
+
+
+def closed_days(
+    start: str, end: str | None, first: date, *, start_option: str = "--start", end_option: str = "--end"
+) -> tuple[date, date]:
+    """The days of two options (the second defaults to the first), checked by ``check_range``."""
+    try:
+        first_day, last_day = date.fromisoformat(start), date.fromisoformat(end or start)
+    except ValueError as exc:
+        fail(f"dates are YYYY-MM-DD: {exc}")
+    check_range(
+        first_day,
+        last_day,
+        first,
+        utc_now().date(),
+        start_option=start_option,
+        end_option=end_option if end else start_option,
+    )
+    return first_day, last_day
 
 
 @app.command("backfill")
@@ -64,17 +91,7 @@ def backfill(
     """Recompute daily_metrics for each day of a range, re-deriving validated and quarantined events
     from bronze (each judged by the schema version it was accepted under, unless --newest-schemas)."""
     settings = get_settings()
-    try:
-        first_day, last_day = date.fromisoformat(start), date.fromisoformat(end or start)
-    except ValueError as exc:
-        fail(f"dates are YYYY-MM-DD: {exc}")
-    check_range(
-        first_day,
-        last_day,
-        settings.lake_start_date,
-        utc_now().date(),
-        end_option="--end" if end else "--start",
-    )
+    first_day, last_day = closed_days(start, end, settings.lake_start_date)
     partitions = days_between(first_day, last_day)
     url = settings.dagster_url
     try:

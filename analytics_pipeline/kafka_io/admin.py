@@ -267,3 +267,16 @@ def commit_group_offsets(
     failed = {f"{tp.topic}/{tp.partition}": e.__name__ for tp, e in errors.items() if e is not Errors.NoError}
     if failed:
         raise OffsetCommitError(f"group {group} refused offsets: {failed}")
+
+
+def group_progress(
+    bootstrap_servers: str, topic: str, group: str, timeout_s: float = 10.0
+) -> tuple[int, int]:
+    """(records of ``topic`` the group has committed, records in the topic)."""
+    ends = {o.partition: o.latest for o in topic_offsets(bootstrap_servers, topic, timeout_s)}
+    done = {
+        tp.partition: offset
+        for tp, offset in committed_offsets(bootstrap_servers, group, timeout_s).items()
+        if tp.topic == topic
+    }
+    return sum(min(done.get(p, 0), end) for p, end in ends.items()), sum(ends.values())

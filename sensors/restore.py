@@ -1,25 +1,27 @@
 """restore_rederive_sensor: after a successful archive_restore run, one daily_metrics run over its
-days that first rebuilds their validated and quarantined events from bronze (as a backfill does)."""
+closed days that first rebuilds their validated and quarantined events from bronze (as a backfill
+does); the restore itself rebuilt today's, which has no partition yet."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from analytics_pipeline.archive.restore_request import RESTORE_OF_TAG, RESTORE_OP
+from analytics_pipeline.timeutil import utc_now
 from jobs.restore import archive_restore
 
 DAILY_METRICS_OP = "daily_metrics"
 
 
-def rederive_request(run: dg.DagsterRun, lake_start: date) -> dg.RunRequest | dg.SkipReason:
+def rederive_request(run: dg.DagsterRun, lake_start: date, today: date) -> dg.RunRequest | dg.SkipReason:
     config = run.run_config.get("ops", {}).get(RESTORE_OP, {}).get("config", {})
     first = max(date.fromisoformat(config["first_day"]), lake_start)
-    last = date.fromisoformat(config["last_day"])
+    last = min(date.fromisoformat(config["last_day"]), today - timedelta(days=1))  # closed days only
     if last < first:
-        return dg.SkipReason(f"run {run.run_id}: its days lie before the first partition {lake_start}")
+        return dg.SkipReason(f"run {run.run_id}: no closed day from {lake_start} on among its days")
     tags = {RESTORE_OF_TAG: run.run_id}
     if first == last:
         partition: dict[str, object] = {"partition_key": first.isoformat()}
@@ -49,6 +51,6 @@ def build_restore_rederive_sensor(
         description="Rebuilds validated events and daily_metrics from bronze for the days a restore rebuilt.",
     )
     def restore_rederive_sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
-        return rederive_request(context.dagster_run, lake_start)
+        return rederive_request(context.dagster_run, lake_start, utc_now().date())
 
     return restore_rederive_sensor

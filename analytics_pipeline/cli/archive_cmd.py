@@ -66,7 +66,7 @@ def restore(
     daily_metrics from bronze (Dagster's archive_restore job, then restore_rederive_sensor's run)."""
     settings = get_settings()
     first_day, last_day = closed_days(
-        first, last, settings.lake_start_date, start_option="--from", end_option="--to"
+        first, last, settings.lake_start_date, start_option="--from", end_option="--to", today_allowed=True
     )
     url = settings.dagster_url
     try:

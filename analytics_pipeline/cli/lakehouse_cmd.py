@@ -45,18 +45,28 @@ def check_range(
     *,
     start_option: str = "--start",
     end_option: str = "--end",
+    today_allowed: bool = False,
 ) -> None:
-    """Refuse a range outside the closed partitions; the options name what set each day."""
+    """Refuse a range outside the closed partitions (and today, when allowed); the options name
+    what set each day."""
     if end < start:
         fail(f"{end_option} {end} lies before {start_option} {start}")
     if start < first:
         fail(f"{start_option} {start} lies before the first partition {first} (ANALYTICS_LAKE_START_DATE)")
-    if end >= today:
+    if today_allowed and end > today:
+        fail(f"{end_option} {end} lies in the future: today is {today}")
+    if not today_allowed and end >= today:
         fail(f"{end_option} {end} is not a closed day yet: the last partition is {today - timedelta(days=1)}")
 
 
 def closed_days(
-    start: str, end: str | None, first: date, *, start_option: str = "--start", end_option: str = "--end"
+    start: str,
+    end: str | None,
+    first: date,
+    *,
+    start_option: str = "--start",
+    end_option: str = "--end",
+    today_allowed: bool = False,
 ) -> tuple[date, date]:
     """The days of two options (the second defaults to the first), checked by ``check_range``."""
     try:
@@ -70,6 +80,7 @@ def closed_days(
         utc_now().date(),
         start_option=start_option,
         end_option=end_option if end else start_option,
+        today_allowed=today_allowed,
     )
     return first_day, last_day
 

@@ -3,7 +3,8 @@ the APIs, a stream worker, the Dagster UI and daemon), then `analytics demo`, wh
 the sensors have carried its events through the whole graph and into the archive. The lake's
 daily_metrics must then hold, for each past day, exactly the demo events Kafka holds for that
 day; the UI's GraphQL shows the lineage; and `analytics lakehouse backfill` over two days whose
-validated rows were lost makes the daemon rebuild them from bronze, exactly."""
+validated rows were lost makes the daemon rebuild them from bronze, exactly; once bronze lost
+them too, `analytics archive restore` brings them back from the archive."""
 
 from __future__ import annotations
 
@@ -100,6 +101,30 @@ def test_make_demo_ends_with_the_whole_graph_materialized(tmp_path, spark):
         assert latest_materializations(settings.dagster_url, "daily_metrics", 1)[0].metadata[
             "validated_rows_rederived"
         ] == sum(expected[d] for d in lost), f"run {run} rebuilt the days from bronze"
+
+        # the same two days lost from bronze too: only the archive has them now
+        bronze_path = f"{settings.lake_root}/bronze_events"
+        DeltaTable.forPath(spark, bronze_path).delete(F.col("eventDate").isin(lost))
+        DeltaTable.forPath(spark, validated_path).delete(F.col("eventDate").isin(lost))
+        restored = analytics(
+            settings,
+            "archive",
+            "restore",
+            "--project",
+            "demo",
+            "--from",
+            lost[0].isoformat(),
+            "--to",
+            lost[-1].isoformat(),
+            timeout=600,
+        )
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+        assert "SUCCESS: demo" in restored.stdout
+        assert daily_events(spark, settings) == expected
+        bronze = spark.read.format("delta").load(bronze_path).where(F.col("eventDate").isin(lost))
+        assert bronze.count() == sum(in_kafka[d] for d in lost)
+        rebuilt = spark.read.format("delta").load(validated_path).where(F.col("eventDate").isin(lost))
+        assert rebuilt.where(F.col("projectId") == "demo").count() == sum(expected[d] for d in lost)
     finally:
         analytics(settings, "stack", "down", timeout=300)
 

@@ -10,6 +10,8 @@ from analytics_pipeline.archive.restore_request import RESTORE_OF_TAG, restore_r
 from analytics_pipeline.archive.restore_source import CLOCK_SLACK, ReceiptWindow
 from sensors.restore import rederive_request
 
+TODAY = date(2026, 6, 1)
+
 
 def test_the_receipt_window_covers_every_record_that_can_hold_events_of_the_days() -> None:
     window = ReceiptWindow.for_days(
@@ -25,7 +27,7 @@ def run(first: str, last: str) -> dg.DagsterRun:
 
 
 def test_one_day_is_one_partition_rebuilt_from_bronze() -> None:
-    request = rederive_request(run("2026-03-10", "2026-03-10"), date(2026, 1, 1))
+    request = rederive_request(run("2026-03-10", "2026-03-10"), date(2026, 1, 1), TODAY)
     assert isinstance(request, dg.RunRequest)
     assert request.partition_key == "2026-03-10"
     assert request.run_config["ops"]["daily_metrics"]["config"] == {"rederive_validated": True}
@@ -34,12 +36,23 @@ def test_one_day_is_one_partition_rebuilt_from_bronze() -> None:
 
 
 def test_several_days_are_one_run_over_their_range_clipped_to_the_first_partition() -> None:
-    request = rederive_request(run("2025-12-30", "2026-01-03"), date(2026, 1, 1))
+    request = rederive_request(run("2025-12-30", "2026-01-03"), date(2026, 1, 1), TODAY)
     assert isinstance(request, dg.RunRequest)
     assert request.partition_key is None
     assert request.tags["dagster/asset_partition_range_start"] == "2026-01-01"
     assert request.tags["dagster/asset_partition_range_end"] == "2026-01-03"
 
 
+def test_today_is_left_out_it_has_no_partition_yet() -> None:
+    request = rederive_request(run("2026-03-20", "2026-03-21"), date(2026, 1, 1), date(2026, 3, 21))
+    assert isinstance(request, dg.RunRequest)
+    assert request.partition_key == "2026-03-20"
+    assert isinstance(
+        rederive_request(run("2026-03-21", "2026-03-21"), date(2026, 1, 1), date(2026, 3, 21)), dg.SkipReason
+    )
+
+
 def test_days_before_the_first_partition_ask_for_nothing() -> None:
-    assert isinstance(rederive_request(run("2025-12-01", "2025-12-02"), date(2026, 1, 1)), dg.SkipReason)
+    assert isinstance(
+        rederive_request(run("2025-12-01", "2025-12-02"), date(2026, 1, 1), TODAY), dg.SkipReason
+    )

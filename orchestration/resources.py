@@ -25,9 +25,10 @@ from analytics_pipeline.kafka_io.admin import (
 from analytics_pipeline.lakehouse.batch_plan import BatchPolicy
 from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey
 from analytics_pipeline.lakehouse.paths import LakeTables
+from analytics_pipeline.lakehouse.s3a import is_s3a, lake_bucket
 from analytics_pipeline.lakehouse.spark import build_spark_session
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
-from analytics_pipeline.objectstore.client import s3_client
+from analytics_pipeline.objectstore.client import ensure_bucket, s3_client
 from analytics_pipeline.objectstore.endpoint import S3Endpoint, s3_endpoint
 from analytics_pipeline.settings import Settings
 
@@ -105,20 +106,29 @@ class ObjectStorageResource(S3Resource):
 
 
 class LakehouseResource(dg.ConfigurableResource):
-    """Spark with Delta (jars fetched by Maven) and the lake's table locations."""
+    """Spark with Delta (jars fetched by Maven) and the lake's table locations; on S3 (an
+    ``s3a://`` lake root) through the object storage resource's endpoint and credentials."""
 
     lake_root: str
     spark_master: str = "local[*]"
     spark_driver_memory: str = "1g"
     jar_root: str
+    s3: ObjectStorageResource
 
     @property
     def tables(self) -> LakeTables:
         return LakeTables(self.lake_root)
 
     def spark(self) -> SparkSession:
-        """The process's session; a run launched in its own process starts one (a few seconds)."""
-        return build_spark_session(self.spark_master, self.spark_driver_memory, Path(self.jar_root))
+        """The process's session; a run launched in its own process starts one (a few seconds).
+        A lake on S3 gets its bucket created on first use, as the archive's is."""
+        endpoint = None
+        if is_s3a(self.lake_root):
+            endpoint = self.s3.endpoint()
+            ensure_bucket(self.s3.get_client(), lake_bucket(self.lake_root))
+        return build_spark_session(
+            self.spark_master, self.spark_driver_memory, Path(self.jar_root), s3=endpoint
+        )
 
 
 class RealtimeResource(dg.ConfigurableResource):
@@ -147,6 +157,7 @@ class MetadataResource(dg.ConfigurableResource):
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The one place where the environment (ANALYTICS_* settings) becomes resources."""
+    storage = object_storage(settings)
     return {
         "kafka": KafkaResource(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -169,6 +180,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             spark_master=settings.spark_master,
             spark_driver_memory=settings.spark_driver_memory,
             jar_root=str(settings.jar_root),
+            s3=storage,
         ),
         "metadata": MetadataResource(url=settings.metadata_database_url),
         "realtime": RealtimeResource(
@@ -179,7 +191,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "quality": QualityResource(
             max_event_age_s=settings.max_event_age_s, max_future_skew_s=settings.max_future_skew_s
         ),
-        "s3": object_storage(settings),
+        "s3": storage,
     }
 
 

@@ -12,25 +12,40 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from analytics_pipeline.lakehouse.s3a import S3A_POM, is_s3a, s3a_spark_conf
+from analytics_pipeline.objectstore.endpoint import S3Endpoint, s3_endpoint
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.jars import ensure_jars
 
 LAKEHOUSE_POM = "spark-lakehouse"
 
 
-def spark_session(settings: Settings, app_name: str = "analytics-lakehouse") -> SparkSession:
-    """The process's session (Spark keeps one per JVM), built with Delta on first use."""
+def spark_session(
+    settings: Settings, app_name: str = "analytics-lakehouse", *, s3a: bool | None = None
+) -> SparkSession:
+    """The process's session (Spark keeps one per JVM), built with Delta on first use; with S3A
+    for the settings' S3 endpoint when the lake is on S3 (or ``s3a`` says so)."""
     master, memory = settings.spark_master, settings.spark_driver_memory
-    return build_spark_session(master, memory, settings.jar_root, app_name)
+    with_s3 = is_s3a(settings.lake_root) if s3a is None else s3a
+    s3 = s3_endpoint(settings) if with_s3 else None
+    return build_spark_session(master, memory, settings.jar_root, app_name, s3=s3)
 
 
 def build_spark_session(
-    master: str, driver_memory: str, jar_root: Path, app_name: str = "analytics-lakehouse"
+    master: str,
+    driver_memory: str,
+    jar_root: Path,
+    app_name: str = "analytics-lakehouse",
+    *,
+    s3: S3Endpoint | None = None,
 ) -> SparkSession:
+    """``s3``: also S3A (its jars and settings) against that endpoint. Spark takes jars only when
+    the JVM starts, so a process that may need S3 asks for it in its first session."""
     # Spark otherwise binds to a non-loopback address and starts workers with another python.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    jars = sorted(str(path) for path in ensure_jars(jar_root, LAKEHOUSE_POM).glob("*.jar"))
+    poms = [LAKEHOUSE_POM, S3A_POM] if s3 is not None else [LAKEHOUSE_POM]
+    jars = sorted(str(path) for pom in poms for path in ensure_jars(jar_root, pom).glob("*.jar"))
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
@@ -45,4 +60,6 @@ def build_spark_session(
         .config("spark.databricks.delta.snapshotPartitions", "8")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    for key, value in (s3a_spark_conf(s3) if s3 is not None else {}).items():
+        builder = builder.config(key, value)
     return builder.getOrCreate()

@@ -45,8 +45,11 @@ def table_sources(tables: LakeTables) -> dict[str, TableSource]:
 class ProjectLake:
     """Opens the lake's Delta tables once and hands out per-project views of them."""
 
-    def __init__(self, tables: LakeTables, version_ttl_s: float = 1.0) -> None:
+    def __init__(
+        self, tables: LakeTables, version_ttl_s: float = 1.0, storage_options: dict[str, str] | None = None
+    ) -> None:
         self.sources = table_sources(tables)
+        self._storage_options = storage_options  # delta-rs options of a lake on S3
         self._version_ttl_s = version_ttl_s
         self._open: dict[str, tuple[DeltaTable, float]] = {}  # name -> (table, when last updated)
         self._lock = threading.Lock()
@@ -81,7 +84,11 @@ class ProjectLake:
             if held is not None and now - held[1] < self._version_ttl_s:
                 return held[0]
             try:
-                table = held[0] if held is not None else DeltaTable(self.sources[name].path)
+                table = (
+                    held[0]
+                    if held is not None
+                    else DeltaTable(self.sources[name].path, storage_options=self._storage_options)
+                )
                 if held is not None:
                     table.update_incremental()
             except TableNotFoundError as exc:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from analytics_pipeline.lakehouse.paths import LakeTables
+from analytics_pipeline.lakehouse.s3a import delta_rs_storage_options, is_s3a
 from analytics_pipeline.metadata.event_index import EventIndex, IndexedEvent
 from analytics_pipeline.metadata.store import MetadataStore
+from analytics_pipeline.objectstore.endpoint import s3_endpoint
 from analytics_pipeline.query.answer_cache import AnswerCache, answer_key
 from analytics_pipeline.query.event_lookup import NOT_YET, LakeWhereabouts, event_days, in_lake
 from analytics_pipeline.query.freshness import FreshnessCache, KafkaProgress
@@ -70,7 +72,8 @@ class QueryService:
         self.auth = ApiKeyResolver(self.store, settings.api_key_cache_ttl_s)
         self.metrics = QueryMetrics(breaker_state=lambda: float(self.redis.breaker.state))
         self.index = EventIndex(settings.metadata_database_url)
-        self.lake = ProjectLake(LakeTables(settings.lake_root))
+        storage = delta_rs_storage_options(s3_endpoint(settings)) if is_s3a(settings.lake_root) else None
+        self.lake = ProjectLake(LakeTables(settings.lake_root), storage_options=storage)
         self.gate = LakeGate(settings.query_lake_slots, settings.query_queue_wait_s)
         self.limits = QueryLimits(settings.query_time_limit_s, settings.query_max_rows)
         self.answers = AnswerCache(self.redis, settings.query_cache_ttl_s)

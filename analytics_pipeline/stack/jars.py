@@ -14,7 +14,7 @@ from pathlib import Path
 from analytics_pipeline.stack.services import INFRA_DIR, StackError
 
 STAMP = ".pom-sha256"
-JVM_POMS = ("kafka-broker", "spark-lakehouse", "s3-server")  # infra/jvm/{name}.pom.xml
+JVM_POMS = ("kafka-broker", "spark-lakehouse", "s3-server", "spark-s3a")  # infra/jvm/{name}.pom.xml
 
 
 def pom_path(name: str) -> Path:

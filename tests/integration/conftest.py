@@ -233,7 +233,8 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Metada
 
 @pytest.fixture(scope="session")
 def spark(stack_settings: Settings) -> Iterator[SparkSession]:
-    """One Spark session with Delta for every lakehouse test (starting one costs seconds)."""
-    session = spark_session(stack_settings.model_copy(update={"spark_master": "local[2]"}))
+    """One Spark session with Delta for every lakehouse test (starting one costs seconds), with S3A
+    for the session's S3 server: Spark takes jars only at start, and some lakes are on S3."""
+    session = spark_session(stack_settings.model_copy(update={"spark_master": "local[2]"}), s3a=True)
     yield session
     session.stop()

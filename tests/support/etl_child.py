@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from analytics_pipeline.lakehouse.offset_ranges import ranges_from_config
 from analytics_pipeline.settings import Settings
@@ -20,7 +19,9 @@ from tests.support.lakehouse_dagster import LakeGraph
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lake", required=True, type=Path, help="root of the Delta tables")
+    parser.add_argument(
+        "--lake", required=True, help="root of the Delta tables: a folder or s3a://bucket/path"
+    )
     parser.add_argument("--ranges", required=True, help="offset ranges as ranges_to_config JSON")
     args = parser.parse_args(argv)
     graph = LakeGraph(Settings(), args.lake)

@@ -32,6 +32,7 @@ from analytics_pipeline.stack.process import wait_until
 from analytics_pipeline.stack.services import REPO_ROOT
 from analytics_pipeline.timeutil import utc_now
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
+from tests.support.lake_location import LakeLocation, lake_location
 from tests.support.lakehouse_dagster import LakeGraph
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -89,11 +90,22 @@ def two_project_load(
     load.close()
 
 
-@pytest.mark.parametrize("kill_point", KILL_POINTS.values(), ids=KILL_POINTS.keys())
-def test_a_run_killed_between_writes_then_rerun_leaves_exact_tables(
-    kill_point: KillPoint, two_project_load: Load, stack_settings: Settings, spark: SparkSession, tmp_path
+# (where the lake lives, the kill point): every kill point on a folder, the first on S3 too
+CASES = [("folder", "after-bronze"), ("folder", "after-validated"), ("s3", "after-bronze")]
+
+
+@pytest.mark.parametrize(("where", "point"), CASES, ids=[f"{w}-{p}" for w, p in CASES])
+def test_a_run_killed_between_writes_then_rerun_leaves_exact_tables(  # noqa: PLR0917 - fixtures
+    where: str,
+    point: str,
+    two_project_load: Load,
+    stack_settings: Settings,
+    spark: SparkSession,
+    tmp_path,
+    request,
 ):
-    lake = tmp_path / "lake"
+    kill_point = KILL_POINTS[point]
+    lake = lake_location(where, tmp_path, request.getfixturevalue("s3_server") if where == "s3" else None)
     expected = two_project_load.load.expected
     ranges = two_project_load.ranges
     assert sum(r.count for r in ranges) == expected.records
@@ -101,10 +113,10 @@ def test_a_run_killed_between_writes_then_rerun_leaves_exact_tables(
     kill_etl_child(stack_settings, lake, ranges, kill_point, tmp_path / "etl_child.log")
 
     for name, version in kill_point.not_yet.items():
-        assert max(commits(lake / name), default=-1) < version, f"killed too late: {name} was written"
+        assert max(lake.commits(name), default=-1) < version, f"killed too late: {name} was written"
     assert table(spark, lake, "bronze_events").count() == expected.records, "the killed run wrote bronze"
 
-    graph = LakeGraph(stack_settings, lake)
+    graph = LakeGraph(stack_settings, lake.root)
     rerun = graph.run_etl(ranges)
 
     assert rerun.success
@@ -126,11 +138,10 @@ def test_a_run_killed_between_writes_then_rerun_leaves_exact_tables(
 
 
 def kill_etl_child(
-    settings: Settings, lake: Path, ranges: list[OffsetRange], kill_point: KillPoint, log_path: Path
+    settings: Settings, lake: LakeLocation, ranges: list[OffsetRange], kill_point: KillPoint, log_path: Path
 ) -> None:
     """Start the run in a new session, SIGKILL its process group at the kill point, wait it out."""
-    target = lake / kill_point.table
-    argv = [sys.executable, "-m", "tests.support.etl_child", "--lake", str(lake)]
+    argv = [sys.executable, "-m", "tests.support.etl_child", "--lake", lake.root]
     argv += ["--ranges", json.dumps(ranges_to_config(ranges))]
     with log_path.open("wb") as log:
         child = subprocess.Popen(
@@ -142,25 +153,25 @@ def kill_etl_child(
             start_new_session=True,  # its own process group: the JVM and Python workers die with it
         )
         try:
-            wait_until(lambda: kill_point.version in commits(target) or child.poll() is not None, 240, 0.005)
+            wait_until(
+                lambda: kill_point.version in lake.commits(kill_point.table) or child.poll() is not None,
+                240,
+                0.005 if lake.client is None else 0.02,
+            )
         finally:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait(30)
             assert wait_until(lambda: not group_alive(child.pid), 30, 0.05), "the JVM outlived the kill"
-    reached = f"{kill_point.table} commits {commits(target)}, exit {child.returncode}"
-    assert kill_point.version in commits(target), f"the run died early: {reached}\n{tail(log_path)}"
+    reached = f"{kill_point.table} commits {lake.commits(kill_point.table)}, exit {child.returncode}"
+    assert kill_point.version in lake.commits(kill_point.table), (
+        f"the run died early: {reached}\n{tail(log_path)}"
+    )
     assert child.returncode == -signal.SIGKILL, f"the run ended by itself: {reached}\n{tail(log_path)}"
 
 
 def tail(log_path: Path) -> str:
     return log_path.read_text(errors="replace")[-3000:]
-
-
-def commits(table: Path) -> list[int]:
-    """The versions committed to a Delta table (complete JSON commits only, not temp files)."""
-    log = table / "_delta_log"
-    return sorted(int(p.stem) for p in log.glob("*.json") if p.stem.isdigit()) if log.is_dir() else []
 
 
 def group_alive(pgid: int) -> bool:
@@ -175,8 +186,8 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def table(spark: SparkSession, lake: Path, name: str) -> DataFrame:
-    return spark.read.format("delta").load(str(lake / name))
+def table(spark: SparkSession, lake: LakeLocation, name: str) -> DataFrame:
+    return spark.read.format("delta").load(lake.table(name))
 
 
 def rows_added(result: dg.ExecuteInProcessResult) -> dict[str, int]:

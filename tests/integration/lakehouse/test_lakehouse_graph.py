@@ -13,6 +13,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.lakehouse.s3a import delta_rs_storage_options
+from analytics_pipeline.query.lake_views import ProjectLake
 from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.stack.dagster_services import dagster_instance_home
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
@@ -20,6 +22,7 @@ from orchestration.resources import KafkaResource
 from tests.support.consumer_group import wait_caught_up
 from tests.support.events import new_event
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
+from tests.support.lake_location import KINDS, lake_location
 from tests.support.lakehouse_dagster import LakeGraph
 
 pytestmark = pytest.mark.integration
@@ -49,9 +52,13 @@ def past_days(n: int):
     return [today - timedelta(days=k) for k in range(n, 0, -1)]
 
 
-def test_the_graph_turns_a_generated_load_into_exact_tables_and_metrics(
-    graph, spark, shop_and_blog, stack_settings
+@pytest.mark.parametrize("where", KINDS)
+def test_the_graph_turns_a_generated_load_into_exact_tables_and_metrics(  # noqa: PLR0917 - fixtures
+    where, spark, shop_and_blog, stack_settings, tmp_path, request
 ):
+    """The same on a lake in a folder and on a lake in the S3 server (s3a://)."""
+    s3 = request.getfixturevalue("s3_server") if where == "s3" else None
+    graph = LakeGraph(stack_settings, lake_location(where, tmp_path, s3).root)
     days = past_days(3)
     load = LakeLoad(stack_settings.kafka_bootstrap_servers, with_schema={shop_and_blog[0]})
     load.mixed(shop_and_blog, days, events=400)
@@ -94,6 +101,13 @@ def test_the_graph_turns_a_generated_load_into_exact_tables_and_metrics(
         ), key
         assert dict(got.eventsByType) == dict(want.by_type), key
         assert {c: Decimal(v) for c, v in got.revenueByCurrency.items()} == dict(want.revenue), key
+    if s3 is not None:  # the query service reads the lake on S3 through delta-rs
+        lake = ProjectLake(
+            graph.defs.resources["lakehouse"].tables, storage_options=delta_rs_storage_options(s3.endpoint)
+        )
+        for project in shop_and_blog:
+            want = sum(1 for p, _event in load.expected.events if p == project)
+            assert lake.events(project, days[0], days[-1]).count_rows() == want
 
 
 def test_success_commits_the_offsets_and_a_late_event_recomputes_its_day(

@@ -31,7 +31,10 @@ class LakeLocation:
         else:
             parts = urlsplit(self.table(name))
             prefix = f"{parts.path.lstrip('/')}/_delta_log/"
-            page = self.client.list_objects_v2(Bucket=parts.netloc, Prefix=prefix)
+            try:
+                page = self.client.list_objects_v2(Bucket=parts.netloc, Prefix=prefix)
+            except self.client.exceptions.NoSuchBucket:
+                return []  # the run creates the bucket on its first write
             names = [item["Key"].rsplit("/", 1)[-1] for item in page.get("Contents", [])]
         return sorted(int(n.removesuffix(".json")) for n in names if n.endswith(".json") and n[:-5].isdigit())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated
 
 import httpx
@@ -31,6 +32,7 @@ from analytics_pipeline.dagster_api import (
     runs,
 )
 from analytics_pipeline.settings import get_settings
+from analytics_pipeline.timeutil import utc_now
 
 app = typer.Typer(help="The raw-event archive in object storage (consumer group archival).")
 
@@ -78,19 +80,19 @@ def restore(
     )
     deadline = time.monotonic() + timeout_s
     restored = follow_run(
-        url, f"{RESTORE_JOB}: bronze_events from the archive", lambda: runs(url, run_ids=[run_id]), deadline
+        f"{RESTORE_JOB}: bronze_events from the archive", lambda: runs(url, run_ids=[run_id]), deadline
     )
     if restored is None or restored.status != "SUCCESS":
         fail(f"{RESTORE_JOB} run {run_id} ended {ended(restored)}: see {url}/runs/{run_id}")
-    added = next(
-        (
-            m.metadata.get(ROWS_ADDED)
-            for m in latest_materializations(url, "bronze_events", 20)
-            if m.run_id == run_id
-        ),
-        None,
-    )
+    try:
+        newest = latest_materializations(url, "bronze_events", 20)
+    except (httpx.HTTPError, DagsterApiError):
+        newest = []
+    added = next((m.metadata.get(ROWS_ADDED) for m in newest if m.run_id == run_id), None)
     console.print(f"bronze_events: {added if added is not None else '?'} rows restored")
+    if min(last_day, utc_now().date() - timedelta(days=1)) < first_day:
+        stdout.print(f"SUCCESS: {project} {first_day}..{last_day} restored ({added} bronze rows added)")
+        return  # no closed day: the restore rebuilt today's validated events itself
     rederived = follow_run(
         "daily_metrics: validated events and metrics rebuilt from bronze",
         lambda: runs(url, tags={RESTORE_OF_TAG: run_id}),
@@ -114,7 +116,12 @@ def follow_run(what: str, find: Callable[[], list[RunState]], deadline: float) -
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(what, total=None)
         while time.monotonic() < deadline:
-            found = find()
+            try:
+                found = find()
+            except (httpx.HTTPError, DagsterApiError) as exc:  # a webserver blip: ask again
+                progress.update(task, description=f"{what} [webserver did not answer: {exc}]")
+                time.sleep(2)
+                continue
             state = found[0] if found else None
             progress.update(task, description=f"{what} [{state.status.lower() if state else 'requested'}]")
             if state is not None and state.finished:

@@ -17,10 +17,11 @@ from analytics_pipeline.archive.restore_request import (
 )
 from analytics_pipeline.archive.restore_source import ReceiptWindow, read_archive
 from analytics_pipeline.lakehouse.rederive import rederive_day
-from analytics_pipeline.lakehouse.restore import restore_bronze
+from analytics_pipeline.lakehouse.restore import etl_done, restore_bronze
 from analytics_pipeline.timeutil import utc_now
 from assets.keys import BRONZE_EVENTS, LAKE_POOL
 from orchestration.resources import (
+    KafkaResource,
     LakehouseResource,
     MetadataResource,
     ObjectStorageResource,
@@ -59,6 +60,7 @@ def restore_bronze_op(  # noqa: PLR0917 - Dagster injects config and resources b
     context: dg.OpExecutionContext,
     config: RestoreConfig,
     s3: ObjectStorageResource,
+    kafka: KafkaResource,
     lakehouse: LakehouseResource,
     metadata: MetadataResource,
     quality: QualityResource,
@@ -75,10 +77,11 @@ def restore_bronze_op(  # noqa: PLR0917 - Dagster injects config and resources b
             else None
         ),
     )
+    done = etl_done(records, kafka.etl_committed())  # the ETL still owns what it has not committed
     report = restore_bronze(
         lakehouse.spark(),
         lakehouse.tables,
-        records,
+        done,
         first,
         last,
         f"restore-{context.run_id}",
@@ -103,6 +106,7 @@ def restore_bronze_op(  # noqa: PLR0917 - Dagster injects config and resources b
             description=f"restored {config.project} {first}..{last} from the archive",
             metadata={
                 RECORDS_READ: report.records_read,
+                "records_left_to_the_etl": records.num_rows - done.num_rows,
                 "records_of_the_days": report.records_in_days,
                 ROWS_ADDED: report.rows_added,
                 RESTORED_DAYS: dg.MetadataValue.json([d.isoformat() for d in report.days]),

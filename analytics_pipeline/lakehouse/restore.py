@@ -3,7 +3,9 @@
 The archived records are parsed exactly as a batch parses Kafka's (the same judgment gives each
 its project and event day), those of the days asked for are kept, and only the records whose
 Kafka position (topic, partition, offset) bronze does not hold yet are appended. So restoring
-over rows that already exist adds nothing, and a restore can be repeated. A record with no
+over rows that already exist adds nothing, and a restore can be repeated. Only positions the
+batch ETL has committed are restored: the ETL still owns the others and will write them itself
+(restoring them too would put them in bronze twice). A record with no
 event day (it broke the contract) is restored by the UTC day Kafka received it.
 
 ``validated_events``, ``quarantined_events`` and ``daily_metrics`` are rebuilt from bronze by
@@ -12,6 +14,7 @@ the backfill path (``rederive``), as for any other day.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -46,6 +49,24 @@ def in_days(first: date, last: date) -> Column:
     return day.between(F.lit(first), F.lit(last))
 
 
+def etl_done(records: pa.Table, etl_committed: Mapping[tuple[str, int], int]) -> pa.Table:
+    """The records at positions below the batch ETL's committed offsets, each position once
+    (objects of a re-planned range may overlap)."""
+    keep = pa.array(
+        [
+            offset < etl_committed.get((topic, partition), 0)
+            for topic, partition, offset in zip(
+                records.column("topic").to_pylist(),
+                records.column("partition").to_pylist(),
+                records.column("offset").to_pylist(),
+                strict=True,
+            )
+        ],
+        pa.bool_(),
+    )
+    return records.filter(keep)
+
+
 def restore_bronze(  # noqa: PLR0917 - what is restored, from what, and how it is judged
     spark: SparkSession,
     tables: LakeTables,
@@ -57,10 +78,13 @@ def restore_bronze(  # noqa: PLR0917 - what is restored, from what, and how it i
     rules: QualityRules,
     ingested_at: datetime | None = None,
 ) -> RestoreReport:
+    """``records``: archived records already limited to what the ETL committed (``etl_done``)."""
     if records.num_rows == 0:
         return RestoreReport(0, 0, 0, [])
-    source = spark.createDataFrame(records.select(list(SOURCE_COLUMNS))).select(
-        "*", F.lit(batch_id).alias("batchId"), F.lit(ingested_at or utc_now()).alias("ingestedAt")
+    source = (
+        spark.createDataFrame(records.select(list(SOURCE_COLUMNS)))
+        .dropDuplicates(list(POSITION))
+        .select("*", F.lit(batch_id).alias("batchId"), F.lit(ingested_at or utc_now()).alias("ingestedAt"))
     )
     wanted = parse_records(source, schemas, rules).where(in_days(first, last))
     wanted = wanted.persist(StorageLevel.MEMORY_AND_DISK)

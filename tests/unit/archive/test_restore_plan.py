@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
+import pyarrow as pa
 
+from analytics_pipeline.archive.parquet_object import ARCHIVE_SCHEMA
 from analytics_pipeline.archive.restore_request import RESTORE_OF_TAG, restore_run_config
 from analytics_pipeline.archive.restore_source import CLOCK_SLACK, ReceiptWindow
+from analytics_pipeline.lakehouse.restore import etl_done
 from sensors.restore import rederive_request
 
 TODAY = date(2026, 6, 1)
@@ -56,3 +59,31 @@ def test_days_before_the_first_partition_ask_for_nothing() -> None:
     assert isinstance(
         rederive_request(run("2025-12-01", "2025-12-02"), date(2026, 1, 1), TODAY), dg.SkipReason
     )
+
+
+def test_a_restore_leaves_the_etl_what_it_has_not_committed() -> None:
+    rows = [("events.shop", 0, o) for o in range(5)] + [("events.shop", 1, o) for o in range(3)]
+    records = pa.Table.from_pylist(
+        [
+            {
+                "topic": t,
+                "partition": p,
+                "offset": o,
+                "timestamp": 0,
+                "timestamp_type": 0,
+                "key": None,
+                "value": None,
+                "headers": [],
+            }
+            for t, p, o in rows
+        ],
+        schema=ARCHIVE_SCHEMA,
+    )
+    kept = etl_done(records, {("events.shop", 0): 3})  # partition 1: never committed
+    assert list(
+        zip(kept.column("partition").to_pylist(), kept.column("offset").to_pylist(), strict=True)
+    ) == [
+        (0, 0),
+        (0, 1),
+        (0, 2),
+    ]

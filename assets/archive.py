@@ -15,6 +15,9 @@ from assets.streams import RAW_EVENTS
 from orchestration.resources import KafkaResource, ObjectStorageResource
 
 ARCHIVE_GROUP = "archive"
+# dagster.yaml gives every pool one run at a time: archive runs never crowd out the lake's runs,
+# and a backlog after an outage is archived in order.
+ARCHIVE_POOL = "archive"
 # An S3 or broker blip is retried inside the run; a rerun skips the objects already whole.
 ARCHIVE_STEP_RETRIES = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 SHOWN_KEYS = 20
@@ -26,6 +29,7 @@ SHOWN_KEYS = 20
     group_name=ARCHIVE_GROUP,
     kinds={"s3", "parquet"},
     retry_policy=ARCHIVE_STEP_RETRIES,
+    pool=ARCHIVE_POOL,
     description=(
         "Every raw record exactly as Kafka holds it (key and value bytes, headers, topic, partition, "
         "offset, Kafka timestamp) as zstd Parquet at archive/{project}/partition={p}/{first}-{last}"

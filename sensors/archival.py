@@ -4,15 +4,18 @@ retries failed runs.
 Each tick, in this order:
 1. commits the group through the ranges of successful archive runs (``advance_commits``: in order,
    so a range whose run failed holds back every later commit on its partition);
-2. asks again for the ranges of each failed run not retried yet (an S3 outage makes runs fail;
-   they are retried at the sensor's pace until the store is back, and nothing is skipped);
-3. plans new ranges like the batch ETL (batch size, max wait, most records per run).
+2. asks again for the ranges of each failed or canceled run not retried yet (an S3 outage makes
+   runs fail; they are retried at the sensor's pace until the store is back, nothing is skipped);
+3. plans new ranges like the batch ETL (batch size, max wait, most records per run), but only
+   while no failed range waits: during an outage the retries stay few, and once the store is back
+   the backlog is planned from the commits in runs of the usual size.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -50,20 +53,32 @@ def unarchived(ranges: list[OffsetRange], committed: Mapping[TopicPartitionKey, 
     return any(r.end > committed.get((r.topic, r.partition), 0) for r in ranges)
 
 
+@dataclass(frozen=True)
+class Retries:
+    requests: list[dg.RunRequest]  # one per failed run not retried yet
+    retried: set[str]  # the failed runs retried, now or before
+    waiting: int  # failed runs whose ranges are not all committed yet
+
+
 def retry_requests(
     instance: dg.DagsterInstance, committed: Mapping[TopicPartitionKey, int], retried: set[str]
-) -> tuple[list[dg.RunRequest], set[str]]:
-    """One retry per failed run whose ranges are not all committed; the run ids now retried."""
-    failed = runs_with_ranges(
-        instance, archive_events.name, ARCHIVE_OP, dg.DagsterRunStatus.FAILURE, FAILED_RUNS_LOOKED_AT
-    )
-    requests = []
-    for run, ranges in failed:
-        if run.run_id in retried or not ranges or not unarchived(ranges, committed):
-            continue
-        requests.append(archive_run_request(ranges, retry_of=run.run_id))
-    looked_at = {run.run_id for run, _ in failed}
-    return requests, (retried & looked_at) | {r.tags[RETRY_OF_TAG] for r in requests}
+) -> Retries:
+    """One retry per failed (or canceled) run whose ranges are not all committed."""
+    failed = [
+        (run, ranges)
+        for status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+        for run, ranges in runs_with_ranges(
+            instance, archive_events.name, ARCHIVE_OP, status, FAILED_RUNS_LOOKED_AT
+        )
+        if ranges and unarchived(ranges, committed)
+    ]
+    requests = [
+        archive_run_request(ranges, retry_of=run.run_id)
+        for run, ranges in failed
+        if run.run_id not in retried
+    ]
+    now_retried = (retried & {run.run_id for run, _ in failed}) | {r.tags[RETRY_OF_TAG] for r in requests}
+    return Retries(requests, now_retried, len(failed))
 
 
 def build_archival_sensor(interval_s: int) -> dg.SensorDefinition:
@@ -95,13 +110,23 @@ def build_archival_sensor(interval_s: int) -> dg.SensorDefinition:
         if moved:
             context.log.info(f"committed {len(moved)} partition(s) of group {group}")
         committed = {**committed, **moved}
-        retries, retried = retry_requests(context.instance, committed, set(state.get("retried", [])))
+        retries = retry_requests(context.instance, committed, set(state.get("retried", [])))
+        if retries.waiting:  # plan nothing new while a range waits; the backlog is planned later
+            new_cursor = json.dumps({"planner": state.get("planner"), "retried": sorted(retries.retried)})
+            reason = (
+                f"{retries.waiting} failed run(s) wait for their retry; {len(retries.requests)} retried now"
+            )
+            if not retries.requests:
+                return dg.SensorResult(skip_reason=reason, cursor=new_cursor)
+            context.log.info(reason)
+            return dg.SensorResult(run_requests=retries.requests, cursor=new_cursor)
         plan = plan_batches(cursor, committed, ends, archive_policy.policy(), utc_now())
-        new_cursor = json.dumps({"planner": plan.cursor.to_json(), "retried": sorted(retried)})
-        requests = retries + [archive_run_request(ranges) for ranges in plan.runs]
-        if not requests:
+        new_cursor = json.dumps({"planner": plan.cursor.to_json(), "retried": sorted(retries.retried)})
+        if not plan.runs:
             return dg.SensorResult(skip_reason=plan.reason, cursor=new_cursor)
-        context.log.info(f"{len(plan.runs)} new run(s), {len(retries)} retried: {plan.reason}")
-        return dg.SensorResult(run_requests=requests, cursor=new_cursor)
+        context.log.info(f"{len(plan.runs)} new run(s): {plan.reason}")
+        return dg.SensorResult(
+            run_requests=[archive_run_request(ranges) for ranges in plan.runs], cursor=new_cursor
+        )
 
     return archival_sensor

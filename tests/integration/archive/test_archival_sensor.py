@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 
 from analytics_pipeline.archive.object_store import ArchiveStore
+from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.objectstore.client import s3_client
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def private_stack(stack_settings: Settings) -> Iterator[tuple[Settings, S3Server]]:
     settings = with_new_ports(stack_settings, "kafka", "s3").model_copy(
-        update={"archive_batch_size": 1, "archive_max_records_per_run": 1_000}
+        update={"archive_batch_size": 1, "archive_max_records_per_run": 250}
     )
     broker, s3 = KafkaBroker(settings), S3Server(settings)
     broker.ensure_running()
@@ -67,8 +68,10 @@ class Archival:
         )
         return result.success
 
-    def committed(self) -> dict[tuple[str, int], int]:
-        return self.kafka.committed(self.settings.archive_group)
+    def committed(self, project: str | None = None) -> dict[tuple[str, int], int]:
+        """The group's commits (of one project's raw topic, when given)."""
+        committed = self.kafka.committed(self.settings.archive_group)
+        return {tp: o for tp, o in committed.items() if project is None or tp[0] == raw_topic(project)}
 
     def check(self) -> dg.AssetCheckEvaluation:
         job = self.defs.resolve_job_def("archive_lag_check")
@@ -82,37 +85,43 @@ def test_archive_runs_commit_only_after_success_and_retry_while_s3_is_down(
 ) -> None:
     settings, s3 = private_stack
     project = new_raw_topic(settings)
-    write_records(settings, project, 600)
+    write_records(settings, project, 600)  # 200 per partition
     archival = Archival(settings)
     store = ArchiveStore(s3_client(s3.endpoint), settings.archive_bucket)
-    ends = topic_ends(settings, project)
+    p0, p1, p2 = sorted(topic_ends(settings, project))
 
     first = archival.tick()
-    assert first, "600 pending records over a batch size of 1 ask for a run"
+    assert len(first) == 3, "600 pending records in runs of at most 250"
     s3.stop()
     try:
         assert not any(archival.run(request) for request in first)  # S3 down: every run fails
         write_records(settings, project, 30)  # Kafka keeps taking records meanwhile
-        second = archival.tick()
-        assert archival.committed() == {}, "nothing is committed for a failed run"
-        retries = [r for r in second if RETRY_OF_TAG in r.tags]
-        assert len(retries) == len(first)
+        retries = archival.tick()
+        assert archival.committed(project) == {}, "nothing is committed for a failed run"
+        assert all(RETRY_OF_TAG in r.tags for r in retries), "nothing new is planned while ranges wait"
         assert [r.run_config for r in retries] == [r.run_config for r in first]
-        assert sum(int(r.tags["analytics/records"]) for r in second if r not in retries) == 30
+        assert archival.tick() == [], "each failed run is retried once per failure"
     finally:
         s3.ensure_running()
-    for request in second:
-        if request not in retries:
-            assert archival.run(request)
-    assert archival.tick() == []
-    assert archival.committed() == {}, "a later range's success commits nothing before the earlier one"
-    for request in retries:
-        assert archival.run(request)
 
-    archival.tick()  # commits through every successful range, in order
+    # the retries from the last to the first: a range commits only after every range before it
+    last, middle, earliest = reversed(retries)
+    assert archival.run(last)  # partition 2 from 100
+    assert archival.tick() == []
+    assert archival.committed(project) == {}
+    assert archival.run(middle)  # partition 1 from 50, partition 2 up to 100
+    assert archival.tick() == []
+    assert archival.committed(project) == {p2: 200}
+    assert archival.run(earliest)  # partition 0, partition 1 up to 50
+    backlog = archival.tick()  # commits the 600, then plans the 30 written during the outage
+    assert archival.committed(project) == {p0: 200, p1: 200, p2: 200}
+    assert sum(int(r.tags["analytics/records"]) for r in backlog) == 30
+    for request in backlog:
+        assert archival.run(request)
+    assert archival.tick() == []
     ends = topic_ends(settings, project)
-    assert {tp: archival.committed().get(tp) for tp in ends} == ends
-    assert archival.tick() == [], "a failed run whose ranges are committed is not retried again"
+    assert archival.committed(project) == ends
+    assert sum(ends.values()) == 630
     records = archived_records(store, project)
     assert len(records) == 630
     assert records == kafka_records(settings, project)

@@ -168,10 +168,10 @@ class Settings(BaseSettings):
     )
     s3_region: str = Field("us-east-1", description="Region the S3 requests are signed for.")
     s3_access_key_id: str | None = Field(
-        None, description="Default: AWS_ACCESS_KEY_ID, else the local server's own key."
+        None, description="Default: the local server's own key on loopback, else AWS_ACCESS_KEY_ID."
     )
     s3_secret_access_key: SecretStr | None = Field(
-        None, description="Default: AWS_SECRET_ACCESS_KEY, else the local server's own secret."
+        None, description="Default: the local server's own secret on loopback, else AWS_SECRET_ACCESS_KEY."
     )
     s3_server_heap: str = Field("256m", description="-Xmx of the local S3 server JVM.")
     archive_bucket: str = Field("analytics-archive", description="Bucket of the raw-event archive.")

@@ -199,18 +199,24 @@ def object_storage(settings: Settings) -> ObjectStorageResource:
     """A secret given in the environment reaches the resource as an EnvVar, so the Dagster UI
     shows the variable's name and not its value."""
     endpoint = s3_endpoint(settings)
-    secret: Any = endpoint.secret_key
-    for variable in ("ANALYTICS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"):
-        if secret is not None and os.environ.get(variable) == secret:
-            secret = dg.EnvVar(variable)
-            break
     return ObjectStorageResource(
         endpoint_url=endpoint.url,
         region_name=endpoint.region,
         aws_access_key_id=endpoint.access_key,
-        aws_secret_access_key=secret,
+        aws_secret_access_key=_from_environment(
+            endpoint.secret_key, "ANALYTICS_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"
+        ),
+        aws_session_token=_from_environment(endpoint.session_token, "AWS_SESSION_TOKEN"),
         archive_bucket=settings.archive_bucket,
     )
+
+
+def _from_environment(value: str | None, *variables: str) -> Any:
+    """The variable that holds ``value`` as an EnvVar, else the value itself."""
+    for variable in variables:
+        if value is not None and os.environ.get(variable) == value:
+            return dg.EnvVar(variable)
+    return value
 
 
 class QualityResource(dg.ConfigurableResource):

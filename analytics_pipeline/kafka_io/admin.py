@@ -226,7 +226,7 @@ def read_span_whole(
         raise IncompleteReadError(
             f"{topic}/{partition}: no records of [{first}, {end}) within {timeout_s:g} s"
         )
-    return records, first - start
+    return records, min(first, end) - start
 
 
 def committed_offsets(

@@ -13,6 +13,7 @@ from analytics_pipeline.objectstore.endpoint import S3Endpoint
 
 S3A_POM = "spark-s3a"  # infra/jvm/spark-s3a.pom.xml: hadoop-aws and the AWS SDK bundle
 _KEY_PROVIDER = "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+_TEMPORARY_KEY_PROVIDER = "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider"
 
 
 def is_s3a(path: str) -> bool:
@@ -41,6 +42,11 @@ def s3a_spark_conf(endpoint: S3Endpoint) -> dict[str, str]:
             "spark.hadoop.fs.s3a.access.key": endpoint.access_key,
             "spark.hadoop.fs.s3a.secret.key": endpoint.secret_key,
         }
+        if endpoint.session_token:
+            conf |= {
+                "spark.hadoop.fs.s3a.aws.credentials.provider": _TEMPORARY_KEY_PROVIDER,
+                "spark.hadoop.fs.s3a.session.token": endpoint.session_token,
+            }
     return conf
 
 
@@ -54,4 +60,6 @@ def delta_rs_storage_options(endpoint: S3Endpoint) -> dict[str, str]:
     }
     if endpoint.access_key and endpoint.secret_key:
         options |= {"AWS_ACCESS_KEY_ID": endpoint.access_key, "AWS_SECRET_ACCESS_KEY": endpoint.secret_key}
+    if endpoint.session_token:
+        options["AWS_SESSION_TOKEN"] = endpoint.session_token
     return options

@@ -8,7 +8,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from analytics_pipeline.objectstore.endpoint import S3Endpoint
+from analytics_pipeline.objectstore.endpoint import S3Endpoint, is_loopback_url
 
 # Path-style addressing works with every server (no per-bucket DNS names). Checksums only where
 # the API requires them: boto3's default adds CRC trailers that some S3-compatible servers
@@ -31,6 +31,7 @@ def s3_client(endpoint: S3Endpoint, config: Config = _CLIENT_CONFIG) -> Any:
         region_name=endpoint.region,
         aws_access_key_id=endpoint.access_key,
         aws_secret_access_key=endpoint.secret_key,
+        aws_session_token=endpoint.session_token,
         config=config,
     )
 
@@ -43,8 +44,12 @@ def ensure_bucket(client: Any, bucket: str) -> bool:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchBucket", "NotFound"}:
             raise
+    region = client.meta.region_name
+    where = (
+        {} if region in {None, "us-east-1"} else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    )
     try:
-        client.create_bucket(Bucket=bucket)
+        client.create_bucket(Bucket=bucket, **where)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in {
             "BucketAlreadyOwnedByYou",
@@ -56,10 +61,16 @@ def ensure_bucket(client: Any, bucket: str) -> bool:
 
 
 def answers(endpoint: S3Endpoint) -> bool:
-    """True if the endpoint answers a signed ListBuckets (the server is up and knows the key)."""
+    """True if the endpoint answers a signed ListBuckets: with success for the local server (it is
+    up and knows the key); with any S3 answer for another (a key scoped to one bucket may not list
+    them all, and the archive's own calls say so when the key does not fit)."""
     client = s3_client(endpoint, _HEALTH_CONFIG)
     try:
         client.list_buckets()
         return True
+    except ClientError:
+        return not is_loopback_url(endpoint.url)
     except Exception:  # noqa: BLE001 - anything short of an answer means no
         return False
+    finally:
+        client.close()

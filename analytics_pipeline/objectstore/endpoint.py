@@ -1,8 +1,10 @@
 """Where the object store is and which credentials sign for it.
 
-Credentials come from the ``ANALYTICS_S3_*`` settings, else the standard ``AWS_*`` variables;
-without either, a loopback endpoint (the local S3 server) uses the key the stack starts it with,
-and any other endpoint is left to boto3's own chain (an instance role on AWS, say).
+Credentials come from the ``ANALYTICS_S3_*`` settings. Without them, a loopback endpoint (the
+local S3 server) uses the key the stack starts it with, never a developer's ``AWS_*`` keys (they
+would be written into the local server's configuration); any other endpoint takes the standard
+``AWS_*`` variables (with ``AWS_SESSION_TOKEN`` for temporary keys), else boto3's own chain (an
+instance role on AWS, say).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class S3Endpoint:
     region: str
     access_key: str | None
     secret_key: str | None
+    session_token: str | None = None  # temporary credentials (STS, SSO, an assumed role)
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -41,12 +44,14 @@ def is_loopback_url(url: str) -> bool:
 
 
 def s3_endpoint(settings: Settings) -> S3Endpoint:
-    key = settings.s3_access_key_id or os.environ.get("AWS_ACCESS_KEY_ID")
-    secret = (
-        settings.s3_secret_access_key.get_secret_value()
-        if settings.s3_secret_access_key
-        else os.environ.get("AWS_SECRET_ACCESS_KEY")
-    )
-    if not (key and secret) and is_loopback_url(settings.s3_endpoint_url):
-        key, secret = LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
-    return S3Endpoint(settings.s3_endpoint_url, settings.s3_region, key, secret)
+    url, region = settings.s3_endpoint_url, settings.s3_region
+    if settings.s3_access_key_id and settings.s3_secret_access_key:
+        return S3Endpoint(
+            url, region, settings.s3_access_key_id, settings.s3_secret_access_key.get_secret_value()
+        )
+    if is_loopback_url(url):
+        return S3Endpoint(url, region, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if key and secret:
+        return S3Endpoint(url, region, key, secret, os.environ.get("AWS_SESSION_TOKEN") or None)
+    return S3Endpoint(url, region, None, None)

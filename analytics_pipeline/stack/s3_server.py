@@ -12,7 +12,7 @@ from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.jars import ensure_jars
 from analytics_pipeline.stack.kafka_broker import java_executable
 from analytics_pipeline.stack.process import ManagedProcess
-from analytics_pipeline.stack.services import INFRA_DIR, StackError, StackService, split_host_port
+from analytics_pipeline.stack.services import INFRA_DIR, StackError, StackService
 
 MAIN_CLASS = "org.gaul.s3proxy.Main"
 
@@ -23,11 +23,11 @@ class S3Server(StackService):
     start_timeout_s = 60.0
 
     def __init__(self, settings: Settings) -> None:
-        host, port = split_host_port(settings.s3_endpoint_url, 9000)
+        self.endpoint = s3_endpoint(settings)
+        host, port = self.endpoint.host_port
         home = settings.home.resolve()
         super().__init__(host, port, ManagedProcess(f"s3-{port}", home / "run", home / "logs"))
         self.settings = settings
-        self.endpoint = s3_endpoint(settings)
         self.state_dir = home / "s3" / f"{port}"
         self.config_file = self.state_dir / "s3proxy.properties"
         self.data_dir = self.state_dir / "data"
@@ -44,16 +44,19 @@ class S3Server(StackService):
         java = java_executable(self.settings)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         template = Template((INFRA_DIR / "s3" / "s3proxy.properties.template").read_text())
-        self.config_file.write_text(
-            template.substitute(
-                host=self.host,
-                port=self.port,
-                access_key=self.endpoint.access_key,
-                secret_key=self.endpoint.secret_key,
-                data_dir=self.data_dir,
-            )
+        rendered = template.substitute(
+            host=self.host,
+            port=self.port,
+            access_key=self.endpoint.access_key,
+            secret_key=self.endpoint.secret_key,
+            data_dir=self.data_dir,
         )
-        self.config_file.chmod(0o600)
+        self.config_file.unlink(missing_ok=True)
+        descriptor = os.open(
+            self.config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+        )  # it holds the key
+        with os.fdopen(descriptor, "w") as config:
+            config.write(rendered)
         heap = self.settings.s3_server_heap
         argv = [
             java,

@@ -39,3 +39,11 @@ def test_delta_rs_gets_the_same_endpoint() -> None:
     assert options["AWS_ALLOW_HTTP"] == "true"
     assert (options["AWS_ACCESS_KEY_ID"], options["AWS_SECRET_ACCESS_KEY"]) == ("key", "secret")
     assert "AWS_ACCESS_KEY_ID" not in delta_rs_storage_options(AWS_ROLE)
+
+
+def test_temporary_credentials_carry_their_session_token() -> None:
+    temporary = S3Endpoint("https://s3.eu-west-1.amazonaws.com", "eu-west-1", "ASIA", "secret", "token")
+    conf = s3a_spark_conf(temporary)
+    assert conf["spark.hadoop.fs.s3a.session.token"] == "token"
+    assert conf["spark.hadoop.fs.s3a.aws.credentials.provider"].endswith("TemporaryAWSCredentialsProvider")
+    assert delta_rs_storage_options(temporary)["AWS_SESSION_TOKEN"] == "token"

@@ -10,8 +10,8 @@ from analytics_pipeline.settings import Settings
 
 @pytest.fixture(autouse=True)
 def no_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 def test_the_local_server_gets_its_own_key() -> None:
@@ -21,11 +21,25 @@ def test_the_local_server_gets_its_own_key() -> None:
     assert endpoint.host_port == ("127.0.0.1", 9000)
 
 
-def test_aws_variables_come_before_the_local_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_developers_aws_keys_never_reach_the_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "from-env")
     endpoint = s3_endpoint(Settings())
-    assert (endpoint.access_key, endpoint.secret_key) == ("AKIAEXAMPLE", "from-env")
+    assert (endpoint.access_key, endpoint.secret_key) == (LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+
+
+def test_a_remote_endpoint_takes_the_aws_variables_with_a_session_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "from-env")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "token")
+    endpoint = s3_endpoint(Settings(s3_endpoint_url="https://s3.eu-west-1.amazonaws.com"))
+    assert (endpoint.access_key, endpoint.secret_key, endpoint.session_token) == (
+        "ASIAEXAMPLE",
+        "from-env",
+        "token",
+    )
 
 
 def test_settings_come_first(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,15 +27,27 @@ from analytics_pipeline.kafka_io.topics import (
     project_of_raw_topic,
 )
 from analytics_pipeline.realtime.aggregator import WindowSnapshot
+from analytics_pipeline.realtime.layout import ACTIVE_USERS, ALL_EVENTS
 from analytics_pipeline.realtime.windows import format_window
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
 
 log = logging.getLogger(__name__)
+BUILT_IN_METRICS = (ALL_EVENTS, ACTIVE_USERS)
 
 
 class OutputFailed(Exception):
     """Kafka did not acknowledge everything the batch wrote."""
+
+
+EVENT_TYPES = "event_types"  # metrics.event_types: the snapshots of every eventType's windows
+
+
+def snapshot_placement(project_id: str, metric: str) -> tuple[str, str]:
+    """(the metric whose topic carries the snapshot, the key's prefix) of a window's snapshots."""
+    if metric in BUILT_IN_METRICS:
+        return metric, project_id
+    return EVENT_TYPES, f"{project_id}:{metric}"
 
 
 @dataclass(frozen=True)
@@ -112,16 +124,20 @@ class StreamOutputs:
             )
 
     def snapshots(self, snapshots: Iterable[WindowSnapshot]) -> None:
-        """The latest value of each window the batch touched, on ``metrics.{metric}``.
+        """The latest value of each window the batch touched: the built-in metrics on
+        ``metrics.{metric}``, every eventType's on the one topic ``metrics.event_types``.
 
-        Keyed by project, granularity and window, so a window's snapshots stay in order on one
-        partition and the last one is its current value.
+        Keyed by project, (eventType,) granularity and window, so a window's snapshots stay in
+        order on one partition and the last one is its current value. One topic for all event
+        types bounds what a client can make the cluster create: a new eventType is a new key, not
+        a new topic of 10 partitions.
         """
         updated_at = format_rfc3339(utc_now())
         for snapshot in snapshots:
             window = snapshot.window
-            topic = metrics_topic(window.metric)
-            self._ensure_metric_topic(window.metric, topic)
+            topic_metric, key_prefix = snapshot_placement(window.project_id, window.metric)
+            topic = metrics_topic(topic_metric)
+            self._ensure_metric_topic(topic_metric, topic)
             start = format_window(window.start)
             value = {
                 "projectId": window.project_id,
@@ -132,7 +148,7 @@ class StreamOutputs:
                 "uniqueUsers": snapshot.unique_users,
                 "updatedAt": updated_at,
             }
-            self._send(topic, f"{window.project_id}:{window.granularity}:{start}".encode(), _json(value))
+            self._send(topic, f"{key_prefix}:{window.granularity}:{start}".encode(), _json(value))
 
     def dead_letter(self, letter: DeadLetter, worker_id: str) -> None:
         """The record as it was, with why and where from in the headers."""

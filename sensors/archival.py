@@ -72,6 +72,7 @@ def retry_requests(
         )
         if ranges and unarchived(ranges, committed)
     ]
+    failed.sort(key=lambda item: item[1])  # retried in offset order, as commits need them
     requests = [
         archive_run_request(ranges, retry_of=run.run_id)
         for run, ranges in failed

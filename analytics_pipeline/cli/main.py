@@ -14,6 +14,7 @@ from analytics_pipeline.cli import (
     schema_cmd,
     serve_cmd,
     stack_cmd,
+    status_cmd,
     stream_cmd,
     topics_cmd,
 )
@@ -33,6 +34,7 @@ app.add_typer(lakehouse_cmd.app, name="lakehouse")
 app.add_typer(archive_cmd.app, name="archive")
 app.command("generate")(generate_cmd.generate)
 app.command("demo")(demo_cmd.demo)
+app.command("status")(status_cmd.status)
 app.command("stream-worker")(stream_cmd.stream_worker)
 app.command("metadata-indexer")(index_cmd.metadata_indexer)
 

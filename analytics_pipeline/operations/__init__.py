@@ -1,0 +1,1 @@
+"""Operating the pipeline: what runs, how far each consumer group is behind, and alarms."""

@@ -1,0 +1,95 @@
+"""Per consumer group and raw-topic partition: end offset, committed offset, lag, events/s over
+the last minute, and whether the partition is hot (lag above a multiple of its group's average).
+
+The rate needs no state: Kafka's offsets-for-times gives the offset a partition had a minute ago.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+from kafka import TopicPartition
+
+from analytics_pipeline.kafka_io.admin import admin_client, group_offsets, offsets_consumer
+from analytics_pipeline.kafka_io.topics import project_of_raw_topic
+
+RATE_WINDOW_S = 60.0
+HOT_FACTOR = 2.0  # the design's: lag above twice the group's average
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    group: str
+    topic: str
+    partition: int
+    end: int
+    committed: int | None  # None: the group never committed on this partition
+    events_per_s: float  # records appended over the last minute, per second
+    hot: bool = False
+
+    @property
+    def lag(self) -> int:
+        return self.end - (self.committed or 0)
+
+    def as_json(self) -> dict[str, object]:
+        return {**asdict(self), "lag": self.lag}
+
+
+@dataclass(frozen=True)
+class TopicEnds:
+    ends: dict[tuple[str, int], int]
+    minute_ago: dict[tuple[str, int], int]  # the offset each partition had RATE_WINDOW_S ago
+
+    def rate(self, tp: tuple[str, int]) -> float:
+        return (self.ends[tp] - self.minute_ago.get(tp, self.ends[tp])) / RATE_WINDOW_S
+
+
+def raw_topic_ends(bootstrap_servers: str, timeout_s: float = 10.0) -> TopicEnds:
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
+        tps = [
+            TopicPartition(topic, p)
+            for topic in sorted(consumer.topics())
+            if project_of_raw_topic(topic)
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not tps:
+            return TopicEnds({}, {})
+        ends = consumer.end_offsets(tps)
+        since = int((time.time() - RATE_WINDOW_S) * 1000)
+        found = consumer.offsets_for_times(dict.fromkeys(tps, since))
+    minute_ago = {
+        (tp.topic, tp.partition): (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in tps
+    }
+    return TopicEnds({(tp.topic, tp.partition): ends[tp] for tp in tps}, minute_ago)
+
+
+def committed_by_group(
+    bootstrap_servers: str, groups: Iterable[str], timeout_s: float = 10.0
+) -> dict[str, dict[tuple[str, int], int]]:
+    with admin_client(bootstrap_servers, timeout_s) as admin:
+        return {
+            group: {(tp.topic, tp.partition): o for tp, o in group_offsets(admin, group, timeout_s).items()}
+            for group in groups
+        }
+
+
+def group_lags(
+    ends: TopicEnds, committed: Mapping[str, Mapping[tuple[str, int], int]], hot_factor: float = HOT_FACTOR
+) -> list[PartitionLag]:
+    """Every (group, raw partition); a partition is hot when its lag exceeds ``hot_factor`` times
+    its group's average lag (and is not zero)."""
+    rows = []
+    for group, offsets in committed.items():
+        lags = [
+            PartitionLag(
+                group, topic, partition, end, offsets.get((topic, partition)), ends.rate((topic, partition))
+            )
+            for (topic, partition), end in sorted(ends.ends.items())
+        ]
+        average = sum(r.lag for r in lags) / len(lags) if lags else 0.0
+        rows += [
+            PartitionLag(**{**asdict(r), "hot": r.lag > 0 and r.lag > hot_factor * average}) for r in lags
+        ]
+    return rows

@@ -1,0 +1,110 @@
+"""`analytics status`: one screen of what runs, how far each consumer group is behind, and the
+alarms (hot partitions, dead letters, replicas out of sync), as tables or as JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Group
+from rich.table import Table
+
+from analytics_pipeline.operations.cluster_health import (
+    ReplicaProblem,
+    dead_letters,
+    raw_projects,
+    replica_problems,
+)
+from analytics_pipeline.operations.group_lag import (
+    PartitionLag,
+    committed_by_group,
+    group_lags,
+    raw_topic_ends,
+)
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack import stack
+from analytics_pipeline.stack.services import ServiceStatus
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    services: list[ServiceStatus]
+    lags: list[PartitionLag] = field(default_factory=list)
+    replicas: list[ReplicaProblem] = field(default_factory=list)
+    dead_letters: dict[str, int] = field(default_factory=dict)
+    kafka_error: str | None = None
+
+    @property
+    def alarms(self) -> list[str]:
+        found = [
+            f"hot partition: {r.topic}/{r.partition} in {r.group}, lag {r.lag:,}" for r in self.lags if r.hot
+        ]
+        found += [
+            f"{p.kind}: {p.topic}/{p.partition} ({p.in_sync}/{p.replicas} in sync)" for p in self.replicas
+        ]
+        found += [f"dead letters: {project} holds {n:,}" for project, n in sorted(self.dead_letters.items())]
+        found += [f"down: {s.name} at {s.address}" for s in self.services if not s.healthy]
+        if self.kafka_error:
+            found.append(f"Kafka unreachable: {self.kafka_error}")
+        return found
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "services": [
+                {"name": s.name, "address": s.address, "healthy": s.healthy, "ownership": s.ownership.value}
+                for s in self.services
+            ],
+            "partitions": [r.as_json() for r in self.lags],
+            "groups": {
+                group: sum(r.lag for r in self.lags if r.group == group)
+                for group in sorted({r.group for r in self.lags})
+            },
+            "replica_problems": [
+                {
+                    "topic": p.topic,
+                    "partition": p.partition,
+                    "replicas": p.replicas,
+                    "in_sync": p.in_sync,
+                    "kind": p.kind,
+                }
+                for p in self.replicas
+            ],
+            "dead_letters": self.dead_letters,
+            "alarms": self.alarms,
+        }
+
+
+def pipeline_groups(settings: Settings) -> list[str]:
+    """The consumer groups the pipeline owns."""
+    return [settings.stream_group, settings.etl_group, settings.archive_group, settings.index_group]
+
+
+def collect(settings: Settings) -> StatusReport:
+    services = stack.status(settings)
+    bootstrap = settings.kafka_bootstrap_servers
+    try:
+        ends = raw_topic_ends(bootstrap)
+        lags = group_lags(ends, committed_by_group(bootstrap, pipeline_groups(settings)))
+        replicas = replica_problems(bootstrap)
+        letters = dead_letters(bootstrap, raw_projects([t for t, _ in ends.ends]))
+    except Exception as exc:  # noqa: BLE001 - the screen says Kafka is away instead of failing
+        return StatusReport(services, kafka_error=str(exc))
+    return StatusReport(services, lags, replicas, letters)
+
+
+def render(report: StatusReport) -> Group:
+    services = Table("service", "address", "healthy", title="services")
+    for s in report.services:
+        services.add_row(s.name, s.address, "[green]yes[/]" if s.healthy else "[red]no[/]")
+    groups = Table(
+        "group", "topic", "partition", "end", "committed", "lag", "events/s (1 min)", title="consumer groups"
+    )
+    for r in report.lags:
+        lag = f"[bold red]{r.lag:,} HOT[/]" if r.hot else f"{r.lag:,}"
+        committed = "-" if r.committed is None else f"{r.committed:,}"
+        groups.add_row(
+            r.group, r.topic, str(r.partition), f"{r.end:,}", committed, lag, f"{r.events_per_s:,.1f}"
+        )
+    alarms = Table("alarm", title="alarms")
+    for alarm in report.alarms or ["none"]:
+        alarms.add_row(alarm if alarm == "none" else f"[red]{alarm}[/]")
+    return Group(services, groups, alarms)

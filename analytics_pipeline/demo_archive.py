@@ -11,13 +11,17 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from analytics_pipeline.archive.object_store import settings_archive_store
 from analytics_pipeline.archive.report import archive_table
 from analytics_pipeline.archive.summary import project_archive
+from analytics_pipeline.demo_lakehouse import dagster_answers
 from analytics_pipeline.kafka_io.admin import group_progress
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
 
 
 def show_archive(settings: Settings, console: Console, project_id: str) -> str | None:
-    """The archive table; a problem message if archival did not catch up in time."""
+    """The archive table; a problem message if archival did not catch up in time. Nothing when
+    Dagster does not answer (its sensor archives; the lakehouse stage has said so already)."""
+    if not dagster_answers(settings):
+        return None
     timeout_s = settings.archive_max_wait_s + 4 * settings.archive_sensor_interval_s + 60
     began = time.monotonic()
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())

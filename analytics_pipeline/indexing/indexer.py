@@ -27,6 +27,8 @@ from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION
 from analytics_pipeline.kafka_io.topics import RAW_TOPIC_PATTERN
 from analytics_pipeline.metadata.event_index import EventIndex, IndexedEvent
 from analytics_pipeline.settings import Settings
+from analytics_pipeline.streaming.membership import Membership
+from analytics_pipeline.streaming.watchdog import Watchdog
 from analytics_pipeline.timeutil import utc_now
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,10 @@ class MetadataIndexer:
         self.settings = settings
         self.index = index or EventIndex(settings.metadata_database_url)
         self.metrics = IndexerMetrics()
+        # kafka-python 3.0.12 can lose a SyncGroup and wait forever (see streaming.watchdog): a
+        # loop that stays unsettled this long exits, and its supervisor starts a fresh one.
+        self.membership = Membership()
+        self.watchdog = Watchdog(settings.stream_stall_timeout_s)
 
     def build_consumer(self) -> KafkaConsumer:
         consumer = KafkaConsumer(
@@ -109,16 +115,19 @@ class MetadataIndexer:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
         )
-        consumer.subscribe(pattern=RAW_TOPIC_PATTERN)
+        consumer.subscribe(pattern=RAW_TOPIC_PATTERN, listener=self.membership)
         return consumer
 
     def run(self, stop: threading.Event) -> None:
         consumer = self.build_consumer()
         next_purge = 0.0
+        self.watchdog.start()
         try:
             while not stop.is_set():
                 polled = consumer.poll(timeout_ms=500)
                 records = [record for batch in polled.values() for record in batch]
+                if records or self.membership.settled or not consumer.subscription():
+                    self.watchdog.beat()
                 if records and self._write(consumer, records, stop):
                     try:
                         consumer.commit(batch_end_offsets(records))
@@ -128,6 +137,7 @@ class MetadataIndexer:
                     self._purge()
                     next_purge = time.monotonic() + PURGE_EVERY_S
         finally:
+            self.watchdog.stop()
             consumer.close()
             self.index.close()
 
@@ -157,8 +167,7 @@ class MetadataIndexer:
         self.metrics.records.labels("skipped").inc(len(records) - len(rows))
         return True
 
-    @staticmethod
-    def _wait_paused(consumer: KafkaConsumer, seconds: float, stop: threading.Event) -> bool:
+    def _wait_paused(self, consumer: KafkaConsumer, seconds: float, stop: threading.Event) -> bool:
         """Keep polling with every partition paused, so the consumer stays in the group; a
         partition a rebalance just assigned is rewound and paused too. False when told to stop."""
         deadline = time.monotonic() + seconds
@@ -166,6 +175,8 @@ class MetadataIndexer:
             consumer.pause(*consumer.assignment())
             for tp, batch in consumer.poll(timeout_ms=200).items():
                 consumer.seek(tp, batch[0].offset)  # read again once the database is back
+            if self.membership.settled:
+                self.watchdog.beat()  # waiting on the database on purpose, still in the group
             if stop.is_set():
                 return False
         return True

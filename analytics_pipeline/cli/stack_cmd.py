@@ -1,4 +1,4 @@
-"""``analytics stack up|down|status``: the local Kafka, Redis and ingestion API."""
+"""``analytics stack up|down|status|jars``: the local stack, from Redis to Dagster."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def up() -> None:
     """Start whatever is not running and return once everything is healthy."""
     settings = get_settings()
     try:
-        with console.status("starting Redis, Kafka, the APIs, the stream worker and Dagster ..."):
+        with console.status("starting Redis, Kafka, the S3 server, the APIs, the consumers and Dagster ..."):
             statuses = stack.up(settings)
     except StackError as exc:
         fail(str(exc))
@@ -38,7 +38,7 @@ def up() -> None:
 
 @app.command()
 def jars() -> None:
-    """Fetch the JVM artifacts with Maven (Kafka broker; Delta and the Kafka source for Spark)."""
+    """Fetch the JVM artifacts with Maven (Kafka, the S3 server; Delta, Kafka source, S3A for Spark)."""
     settings = get_settings()
     for name in JVM_POMS:
         try:

@@ -43,13 +43,12 @@ def archive_lag(
         for topic in {t for t, _ in firsts}
         for p in topic_offsets(bootstrap_servers, topic, timeout_s)
     }
-    spans = {}
-    for tp, start in firsts.items():
-        first = max(start, earliest.get(tp, start))
-        if first < ends[tp]:
-            spans[tp] = (first, first + 1)
+    held = {
+        tp: max(start, earliest.get(tp, start)) for tp, start in firsts.items()
+    }  # retention may be past it
+    spans = {tp: (first, first + 1) for tp, first in held.items() if first < ends[tp]}
     records = read_spans(bootstrap_servers, spans, timeout_s)
-    unarchived = sum(ends[tp] - max(start, earliest.get(tp, start)) for tp, start in firsts.items())
+    unarchived = sum(ends[tp] - first for tp, first in held.items())
     if not records:
         return ArchiveLag(unarchived, None, None)
     oldest = min(records, key=lambda r: r.timestamp_ms)

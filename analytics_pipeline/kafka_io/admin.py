@@ -121,14 +121,19 @@ def offsets_consumer(bootstrap_servers: str, timeout_s: float = 10.0) -> Iterato
 def raw_partition_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[tuple[str, int], int]:
     """The latest offset of every partition of every raw topic (``events.{project_id}``)."""
     with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in sorted(consumer.topics())
-            if project_of_raw_topic(topic)
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = raw_partitions(consumer)
         ends = consumer.end_offsets(partitions) if partitions else {}
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
+
+def raw_partitions(consumer: KafkaConsumer) -> list[TopicPartition]:
+    """Every partition of every raw topic (``events.{project_id}``) the consumer's cluster holds."""
+    return [
+        TopicPartition(topic, partition)
+        for topic in sorted(consumer.topics())
+        if project_of_raw_topic(topic)
+        for partition in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
 
 
 def raw_topic_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[str, int]:

@@ -10,10 +10,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
-from kafka import TopicPartition
-
-from analytics_pipeline.kafka_io.admin import admin_client, group_offsets, offsets_consumer
-from analytics_pipeline.kafka_io.topics import project_of_raw_topic
+from analytics_pipeline.kafka_io.admin import admin_client, group_offsets, offsets_consumer, raw_partitions
 
 RATE_WINDOW_S = 60.0
 HOT_FACTOR = 2.0  # the design's: lag above twice the group's average
@@ -48,12 +45,7 @@ class TopicEnds:
 
 def raw_topic_ends(bootstrap_servers: str, timeout_s: float = 10.0) -> TopicEnds:
     with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
-        tps = [
-            TopicPartition(topic, p)
-            for topic in sorted(consumer.topics())
-            if project_of_raw_topic(topic)
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        tps = raw_partitions(consumer)
         if not tps:
             return TopicEnds({}, {})
         ends = consumer.end_offsets(tps)

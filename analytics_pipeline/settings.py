@@ -96,7 +96,10 @@ class Settings(BaseSettings):
     stream_poll_timeout_ms: int = Field(500, ge=1)
     stream_topic_refresh_s: float = Field(10.0, gt=0, description="New projects are consumed within this.")
     stream_processed_ttl_s: int = Field(
-        86_400, ge=1, description="How long processed:{project}:{eventId} prevents a recount."
+        86_400,
+        ge=1,
+        description="processed:{project}:{eventId} prevents a recount this long at least, and while "
+        "any window the event counted into is held.",
     )
     stream_max_attempts: int = Field(3, ge=1, description="Tries of one failing event before the DLQ.")
     stream_retry_budget_s: float = Field(
@@ -104,6 +107,9 @@ class Settings(BaseSettings):
     )
     stream_stall_timeout_s: float = Field(
         120.0, gt=0, description="A worker whose loop makes no progress this long exits to be restarted."
+    )
+    dlq_redrive_chunk: int = Field(
+        500, ge=1, description="Dead letters a redrive sends, waits for and records at a time."
     )
     metric_ttl_windows: float = Field(
         2.0, gt=0, description="A window's aggregates live this many window widths after its start."

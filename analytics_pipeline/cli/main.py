@@ -7,10 +7,12 @@ import typer
 from analytics_pipeline.cli import (
     archive_cmd,
     demo_cmd,
+    dlq_cmd,
     generate_cmd,
     index_cmd,
     lakehouse_cmd,
     project_cmd,
+    replay_cmd,
     schema_cmd,
     serve_cmd,
     stack_cmd,
@@ -32,9 +34,11 @@ app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(lakehouse_cmd.app, name="lakehouse")
 app.add_typer(archive_cmd.app, name="archive")
+app.add_typer(dlq_cmd.app, name="dlq")
 app.command("generate")(generate_cmd.generate)
 app.command("demo")(demo_cmd.demo)
 app.command("status")(status_cmd.status)
+app.command("replay")(replay_cmd.replay)
 app.command("stream-worker")(stream_cmd.stream_worker)
 app.command("metadata-indexer")(index_cmd.metadata_indexer)
 

@@ -68,3 +68,20 @@ event_index = Table(
     Index("ix_event_index_user", "project_id", "user_id", "timestamp"),
     Index("ix_event_index_received", "received_at"),
 )
+
+# One row per dead letter sent back for processing: claimed before the send (with where in the
+# target partition to look for it), confirmed with its new offset after Kafka acknowledged it.
+# A second redrive sends nothing for a confirmed row, and finds a claimed one's record before
+# sending it again (`deadletters.redrive`).
+dead_letter_redrives = Table(
+    "dead_letter_redrives",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("letter_partition", Integer, primary_key=True),
+    Column("letter_offset", BigInteger, primary_key=True),
+    Column("target_partition", Integer, nullable=False),
+    Column("search_from", BigInteger, nullable=False),
+    Column("target_offset", BigInteger, nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("redriven_at", DateTime(timezone=True), nullable=True),
+)

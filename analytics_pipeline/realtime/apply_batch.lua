@@ -3,7 +3,8 @@
 Apply a batch of events to the real-time aggregates, exactly once per (project, eventId).
 
 ARGV[1] is JSON:
-  ttl     seconds a processed:{project}:{eventId} mark lives
+  ttl     seconds a processed:{project}:{eventId} mark lives at least; it lives on while any
+          window it counted into is held, so replaying an old record never counts it twice
   keys    [[count key or "", users key, expire-at epoch seconds], ...]  one per metric window
   groups  [[key index (1-based), ...], ...]                             the windows one event updates
   events  [[processed key, userId, group index (1-based), source position], ...]
@@ -55,7 +56,11 @@ end
 
 local tallies, users, duplicates, replays = {}, {}, {}, {}
 for index, event in ipairs(batch.events) do
-  local previous = redis.call('SET', event[1], event[4], 'NX', 'GET', 'EX', batch.ttl)
+  local keep_until = now + batch.ttl
+  for _, k in ipairs(batch.groups[event[3]]) do
+    if batch.keys[k][3] > keep_until then keep_until = batch.keys[k][3] end
+  end
+  local previous = redis.call('SET', event[1], event[4], 'NX', 'GET', 'EXAT', keep_until)
   if not previous then
     for _, k in ipairs(batch.groups[event[3]]) do
       tallies[k] = (tallies[k] or 0) + 1

@@ -6,7 +6,10 @@ Per project, metric, granularity and window (start in UTC):
   number of events (for ``all_events`` and each eventType);
 - ``metric:{project}:{metric}:{granularity}:{window}:users`` is a HyperLogLog of the userIds
   (every metric, and the only key of ``active_users``);
-- ``processed:{project}:{eventId}`` marks an event whose effect is already in the aggregates.
+- ``processed:{project}:{eventId}`` marks an event whose effect is already in the aggregates. It
+  lives ``stream_processed_ttl_s`` at least, and as long as any window the event counted into:
+  so a replay of the group (``analytics replay``) finds every counted event of a held window
+  marked, and counts none of them twice.
 
 A window's keys expire at an absolute time, ``window start + ttl_windows x width`` (the design's
 "2 x the window"): after that the window is closed, and an event arriving for it later is not

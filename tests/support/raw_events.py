@@ -50,6 +50,13 @@ class RawWriter:
         if flush:
             self._producer.flush(30)
 
+    def record(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str] | None = None
+    ) -> None:
+        """One record into any topic (a dead-letter topic, say), with string headers."""
+        encoded = [(name, text.encode()) for name, text in (headers or {}).items()]
+        self._producer.send(topic, key=key, value=value, headers=encoded)
+
     def flush(self) -> None:
         self._producer.flush(30)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -275,8 +276,28 @@ def test_keys_expire_at_window_start_plus_ttl_windows_widths(client, project_id,
             if window.counts_events:
                 assert client.expiretime(window.key) == expected, window.key
             assert client.expiretime(window.users_key) == expected, window.users_key
-    mark_ttl = client.ttl(processed_key(project_id, e.event_id))
-    assert PROCESSED_TTL_S - 5 <= mark_ttl <= PROCESSED_TTL_S
+    day_expiry = int(floor_to(now, D).timestamp() + ttl_windows * D.seconds)
+    assert client.expiretime(processed_key(project_id, e.event_id)) == day_expiry, "as long as its day"
+
+
+def test_a_mark_outlives_its_minimum_ttl_while_a_window_it_counted_into_is_held(client, project_id):
+    """A replay long after the first pass (the group's offsets moved back) counts nothing twice
+    while the event's windows are held; an event all of whose windows are closed keeps its mark
+    for the minimum ttl only."""
+    now = now_utc()
+    agg = RealtimeAggregator(client, ttl_windows=2.0, processed_ttl_s=1)
+    held = [event(project_id, now - timedelta(minutes=i), user_id=f"u{i}") for i in range(5)]
+    closed = event(project_id, now - timedelta(days=3))
+    first = apply(agg, [*held, closed])
+    counted = state(client, project_id)
+    time.sleep(2.2)  # past the minimum ttl of every mark
+    assert client.exists(processed_key(project_id, closed.event_id)) == 0, "its windows were all closed"
+
+    again = apply(agg, [*held, closed])
+
+    assert first.replays == frozenset()
+    assert again.replays == frozenset(range(len(held)))
+    assert state(client, project_id) == counted
 
 
 def test_expiry_is_absolute_and_not_pushed_back_by_later_events(client, project_id):

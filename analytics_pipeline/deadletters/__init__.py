@@ -1,0 +1,1 @@
+"""Dead letters: reading them back, and sending them for processing again after a fix."""

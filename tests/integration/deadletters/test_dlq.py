@@ -1,0 +1,198 @@
+"""`analytics dlq` against the real Kafka, Redis and stream worker: dead letters listed and shown,
+sent back after a fix and counted once, never sent twice, whatever stops the redrive."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from analytics_pipeline.deadletters.letters import read_dead_letters
+from analytics_pipeline.deadletters.redrive import REDRIVE_OF, _claim, _producer, _send, redrive
+from analytics_pipeline.deadletters.redrive_log import RedriveLog
+from analytics_pipeline.kafka_io.admin import raw_partition_end_offsets
+from analytics_pipeline.kafka_io.topics import dead_letter_topic, raw_topic
+from analytics_pipeline.metadata.engine import create_metadata_engine
+from analytics_pipeline.metadata.tables import dead_letter_redrives
+from analytics_pipeline.realtime.layout import MetricWindow
+from analytics_pipeline.realtime.windows import Granularity, window_start
+from analytics_pipeline.settings import Settings
+from analytics_pipeline.stack.process import wait_until
+from analytics_pipeline.timeutil import format_rfc3339, utc_now
+from tests.support.consumer_group import wait_caught_up
+from tests.support.events import new_event
+from tests.support.kafka_reader import read_records
+from tests.support.raw_events import RawWriter
+
+pytestmark = pytest.mark.integration
+
+ANALYTICS = str(Path(sys.executable).with_name("analytics"))
+
+
+def analytics(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ANALYTICS, *args],
+        env={**os.environ, **settings.as_environment(), "COLUMNS": "200", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def redriven_copies(bootstrap: str, project_id: str) -> Counter[str]:
+    """How many records of the raw topic each dead letter became."""
+    return Counter(
+        dict(r.headers)[REDRIVE_OF]
+        for r in read_records(bootstrap, raw_topic(project_id))
+        if REDRIVE_OF in dict(r.headers)
+    )
+
+
+def test_dead_letters_are_listed_then_redriven_after_the_fix_and_counted_once(
+    stream_worker, project, stack_settings
+):
+    bootstrap, topic, pid = (
+        stack_settings.kafka_bootstrap_servers,
+        raw_topic(project.project_id),
+        project.project_id,
+    )
+    now = utc_now()
+    minute = window_start(now - timedelta(minutes=5), Granularity.MINUTE)
+    client = redis.Redis.from_url(stack_settings.redis_url)
+    blocked_key = MetricWindow(pid, "signup", Granularity.MINUTE, minute).key
+    client.set(blocked_key, "not a hash")  # the bug: a key of the wrong type blocks the window
+    signups = [
+        new_event(eventType="signup", timestamp=format_rfc3339(minute + timedelta(seconds=s)))
+        for s in (1, 2, 3)
+    ]
+    with RawWriter(bootstrap) as writer:
+        writer.events(pid, signups)
+        writer.bytes(pid, b"poison", b"{not json")
+    wait_caught_up(bootstrap, stack_settings.stream_group, topic)
+
+    listed = analytics(stack_settings, "dlq", "list", "--project", pid, "--json")
+    assert listed.returncode == 0, listed.stderr
+    letters = json.loads(listed.stdout)["letters"]
+    assert len(letters) == 4
+    assert Counter(x["stage"] for x in letters) == {"aggregate": 3, "decode": 1}
+    assert {x["state"] for x in letters} == {"held"}
+    wrong_type = json.loads(
+        analytics(stack_settings, "dlq", "list", "--project", pid, "--reason", "wrongtype", "--json").stdout
+    )["letters"]
+    assert len(wrong_type) == 3
+    aggregate_ids = [x["id"] for x in wrong_type]
+    shown = analytics(stack_settings, "dlq", "show", "--project", pid, aggregate_ids[0])
+    assert shown.returncode == 0, shown.stderr
+    whole = json.loads(shown.stdout)
+    assert json.loads(whole["value"])["eventId"] in {e["eventId"] for e in signups}
+    assert whole["headers"]["error.stage"] == "aggregate"
+
+    unknown = analytics(stack_settings, "dlq", "redrive", "--project", pid, "--id", "0-999999")
+    assert unknown.returncode == 2
+    assert "no dead letter 0-999999" in unknown.stderr
+    dry = analytics(stack_settings, "dlq", "redrive", "--project", pid, "--all", "--dry-run", "--json")
+    assert json.loads(dry.stdout)["sent"] == [x["id"] for x in letters]
+    assert redriven_copies(bootstrap, pid) == Counter(), "a dry run sends nothing"
+
+    client.delete(blocked_key)  # the fix
+    args = [a for i in aggregate_ids for a in ("--id", i)]
+    sent = analytics(stack_settings, "dlq", "redrive", "--project", pid, *args, "--json")
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["sent"] == aggregate_ids
+    wait_caught_up(bootstrap, stack_settings.stream_group, topic)
+    assert client.hget(blocked_key, "count") == b"3", "each redriven event counted once"
+    day = MetricWindow(pid, "signup", Granularity.DAY, window_start(minute, Granularity.DAY))
+    assert client.hget(day.key, "count") == b"3"
+
+    again = json.loads(
+        analytics(stack_settings, "dlq", "redrive", "--project", pid, "--all", "--json").stdout
+    )
+    (poison_id,) = [x["id"] for x in letters if x["stage"] == "decode"]
+    assert again["alreadyRedriven"] == aggregate_ids
+    assert again["sent"] == [poison_id]
+    wait_caught_up(bootstrap, stack_settings.stream_group, topic)
+    assert redriven_copies(bootstrap, pid) == Counter(dict.fromkeys([*aggregate_ids, poison_id], 1))
+    assert client.hget(blocked_key, "count") == b"3"
+    states = {x.letter_id: x for x in read_dead_letters(bootstrap, pid)}
+    assert len(states) == 5, "the poison, sent back unfixed, is a dead letter again (a new one)"
+    relisted = json.loads(analytics(stack_settings, "dlq", "list", "--project", pid, "--json").stdout)[
+        "letters"
+    ]
+    assert sum(x["state"].startswith("redriven to partition") for x in relisted) == 4
+
+
+def test_a_redrive_stopped_between_send_and_record_is_found_not_sent_again(
+    project, stack_settings, kafka_broker
+):
+    bootstrap, pid = stack_settings.kafka_bootstrap_servers, project.project_id
+    with RawWriter(bootstrap) as writer:  # letters as the worker writes them, without one
+        for n in range(3):
+            headers = {"error.stage": "aggregate", "source.topic": raw_topic(pid), "source.partition": "0"}
+            writer.record(dead_letter_topic(pid), f"k{n}".encode(), json.dumps(new_event()).encode(), headers)
+    letters = read_dead_letters(bootstrap, pid)
+    log = RedriveLog(stack_settings.metadata_database_url)
+    ends = raw_partition_end_offsets(bootstrap)
+    log.claim(pid, [_claim(x, ends.get((raw_topic(pid), 0), 0)) for x in letters[:2]])
+    producer = _producer(stack_settings)
+    _send(producer, raw_topic(pid), letters[:1], 30)  # sent, then the process died before recording it
+    producer.close()
+
+    report = redrive(stack_settings, pid, None)
+    assert report.recovered == [letters[0].letter_id]
+    assert report.sent == [x.letter_id for x in letters[1:]]
+    assert redriven_copies(bootstrap, pid) == Counter({x.letter_id: 1 for x in letters})
+    assert redrive(stack_settings, pid, None).sent == []
+
+
+@pytest.mark.slow
+def test_a_redrive_killed_mid_way_then_run_again_sends_each_letter_once(
+    stream_worker, project, stack_settings
+):
+    bootstrap, pid = stack_settings.kafka_bootstrap_servers, project.project_id
+    total = 2_000
+    with RawWriter(bootstrap) as writer:
+        for n in range(total):
+            writer.bytes(pid, f"p{n}".encode(), b"{poison", flush=False)
+        writer.flush()
+    assert wait_until(lambda: len(read_dead_letters(bootstrap, pid)) == total, 120, 0.5)
+
+    engine = create_metadata_engine(stack_settings.metadata_database_url)
+    confirmed = (
+        select(func.count())
+        .select_from(dead_letter_redrives)
+        .where(dead_letter_redrives.c.project_id == pid, dead_letter_redrives.c.target_offset.is_not(None))
+    )
+    env = {**os.environ, **stack_settings.as_environment(), "ANALYTICS_DLQ_REDRIVE_CHUNK": "40"}
+    child = subprocess.Popen(
+        [ANALYTICS, "dlq", "redrive", "--project", pid, "--all"], env=env, stderr=subprocess.PIPE
+    )
+
+    def part_done() -> bool:
+        with engine.connect() as conn:
+            return (conn.execute(confirmed).scalar() or 0) > 0
+
+    assert wait_until(part_done, 60, 0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait(30)
+    with engine.connect() as conn:
+        done_before = conn.execute(confirmed).scalar()
+    assert 0 < done_before < total, f"killed after {done_before} of {total}: not mid-way"
+
+    rerun = analytics(stack_settings, "dlq", "redrive", "--project", pid, "--all", "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert len(report["alreadyRedriven"]) == done_before
+    assert len(report["sent"]) + len(report["foundFromEarlierRedrive"]) == total - done_before
+    copies = redriven_copies(bootstrap, pid)
+    assert len(copies) == total
+    assert set(copies.values()) == {1}, "each letter in the raw topic once"

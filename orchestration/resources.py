@@ -18,6 +18,7 @@ from analytics_pipeline.kafka_io.admin import (
     TopicRecord,
     commit_group_offsets,
     committed_offsets,
+    committed_with_metadata,
     raw_partition_end_offsets,
     raw_topic_end_offsets,
     read_spans,
@@ -30,6 +31,7 @@ from analytics_pipeline.lakehouse.spark import build_spark_session
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.objectstore.client import ensure_bucket, s3_client
 from analytics_pipeline.objectstore.endpoint import S3Endpoint, s3_endpoint
+from analytics_pipeline.operations.replay import REPLAY_MARK, replay_stamp
 from analytics_pipeline.settings import Settings
 
 
@@ -52,6 +54,17 @@ class KafkaResource(dg.ConfigurableResource):
         """The ``batch-etl`` group's committed offsets, as Kafka tooling shows them."""
         return self.committed(self.etl_group)
 
+    def etl_commits(self) -> tuple[dict[TopicPartitionKey, int], dict[TopicPartitionKey, str]]:
+        """The ``batch-etl`` group's committed offsets, and the replay marks some of them carry."""
+        found = committed_with_metadata(self.bootstrap_servers, self.etl_group, self.timeout_s)
+        offsets = {(tp.topic, tp.partition): offset for tp, (offset, _note) in found.items()}
+        marks = {
+            (tp.topic, tp.partition): stamp
+            for tp, (_offset, note) in found.items()
+            if (stamp := replay_stamp(note)) is not None
+        }
+        return offsets, marks
+
     def committed(self, group: str) -> dict[TopicPartitionKey, int]:
         offsets = committed_offsets(self.bootstrap_servers, group, self.timeout_s)
         return {(tp.topic, tp.partition): o for tp, o in offsets.items()}
@@ -60,8 +73,12 @@ class KafkaResource(dg.ConfigurableResource):
         """The records at offsets ``[start, end)`` of each partition."""
         return read_spans(self.bootstrap_servers, spans, self.timeout_s)
 
-    def commit_etl(self, offsets: dict[TopicPartitionKey, int]) -> None:
-        self.commit(self.etl_group, offsets)
+    def commit_etl(
+        self, offsets: dict[TopicPartitionKey, int], replays: dict[TopicPartitionKey, str] | None = None
+    ) -> None:
+        """Commit, keeping each partition's replay mark (the planner and the commits follow it)."""
+        marks = {tp: f"{REPLAY_MARK}{stamp}" for tp, stamp in (replays or {}).items()}
+        commit_group_offsets(self.bootstrap_servers, self.etl_group, offsets, self.timeout_s, marks)
 
     def commit(self, group: str, offsets: dict[TopicPartitionKey, int]) -> None:
         commit_group_offsets(self.bootstrap_servers, group, offsets, self.timeout_s)

@@ -12,10 +12,32 @@ from __future__ import annotations
 import dagster as dg
 
 from analytics_pipeline.lakehouse.batch_plan import advance_commits
+from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey
+from analytics_pipeline.timeutil import parse_rfc3339
 from jobs.lakehouse import kafka_batch_etl
 from orchestration.resources import KafkaResource
 from sensors.kafka_offsets import BATCH_OP
 from sensors.run_ranges import succeeded_ranges
+
+
+def commits_to_make(
+    instance: dg.DagsterInstance,
+    committed: dict[TopicPartitionKey, int],
+    replays: dict[TopicPartitionKey, str],
+) -> dict[TopicPartitionKey, int]:
+    """``advance_commits`` per partition; a replayed partition moves only through the ranges of
+    runs created after its replay, so the first pass's runs cannot undo the replay."""
+    job, plain = kafka_batch_etl.name, {tp: o for tp, o in committed.items() if tp not in replays}
+    ranges = [r for r in succeeded_ranges(instance, job, BATCH_OP) if (r.topic, r.partition) not in replays]
+    moved = advance_commits(plain, ranges)
+    for stamp in sorted(set(replays.values())):
+        replayed = {tp for tp, s in replays.items() if s == stamp}
+        since = succeeded_ranges(instance, job, BATCH_OP, created_after=parse_rfc3339(stamp))
+        moved |= advance_commits(
+            {tp: committed.get(tp, 0) for tp in replayed},
+            [r for r in since if (r.topic, r.partition) in replayed],
+        )
+    return moved
 
 
 def build_batch_etl_commit_sensor(interval_s: int) -> dg.SensorDefinition:
@@ -27,11 +49,9 @@ def build_batch_etl_commit_sensor(interval_s: int) -> dg.SensorDefinition:
     )
     def batch_etl_commit_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) -> dg.SkipReason:
         try:
-            committed = kafka.etl_committed()
-            moved = advance_commits(
-                committed, succeeded_ranges(context.instance, kafka_batch_etl.name, BATCH_OP)
-            )
-            kafka.commit_etl(moved)
+            committed, replays = kafka.etl_commits()
+            moved = commits_to_make(context.instance, committed, replays)
+            kafka.commit_etl(moved, replays)
         except Exception as exc:  # noqa: BLE001 - the next tick tries again; nothing is lost meanwhile
             return dg.SkipReason(f"could not commit to Kafka at {kafka.bootstrap_servers}: {exc}")
         if not moved:

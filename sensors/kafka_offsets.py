@@ -32,10 +32,18 @@ def batch_run_config(ranges: list[OffsetRange]) -> dict[str, object]:
     return {"ops": {BATCH_OP: {"config": {"ranges": ranges_to_config(ranges)}}}}
 
 
-def run_request(ranges: list[OffsetRange]) -> dg.RunRequest:
+def run_request(
+    ranges: list[OffsetRange], replays: dict[TopicPartitionKey, str] | None = None
+) -> dg.RunRequest:
+    """A run over the ranges; after a replay, its key names the replay so the same ranges run again."""
     topics = sorted({r.topic for r in ranges})
+    marks = [
+        stamp
+        for (t, p), stamp in (replays or {}).items()
+        if any(r.topic == t and r.partition == p for r in ranges)
+    ]
     return dg.RunRequest(
-        run_key=run_key(ranges),
+        run_key=run_key(ranges, marks),
         run_config=batch_run_config(ranges),
         tags={
             "analytics/records": str(sum(r.count for r in ranges)),
@@ -81,10 +89,10 @@ def build_kafka_offsets_sensor(interval_s: int) -> dg.SensorDefinition:
         cursor = PlannerCursor.from_json(state.get("planner"))
         try:
             ends = kafka.raw_end_offsets()
-            committed = kafka.etl_committed()
+            committed, replays = kafka.etl_commits()
         except Exception as exc:  # noqa: BLE001 - a tick that cannot reach Kafka says so and waits
             return dg.SensorResult(skip_reason=f"Kafka unreachable at {kafka.bootstrap_servers}: {exc}")
-        plan = plan_batches(cursor, committed, ends, batch_policy.policy(), utc_now())
+        plan = plan_batches(cursor, committed, ends, batch_policy.policy(), utc_now(), replays=replays)
         total = sum(ends.values())
         events = [observation(ends, committed)] if total != state.get("observed_total") else []
         new_cursor = json.dumps({"planner": plan.cursor.to_json(), "observed_total": total})
@@ -92,7 +100,9 @@ def build_kafka_offsets_sensor(interval_s: int) -> dg.SensorDefinition:
             return dg.SensorResult(skip_reason=plan.reason, asset_events=events, cursor=new_cursor)
         context.log.info(f"{len(plan.runs)} run(s) over {plan.pending} records: {plan.reason}")
         return dg.SensorResult(
-            run_requests=[run_request(ranges) for ranges in plan.runs], asset_events=events, cursor=new_cursor
+            run_requests=[run_request(ranges, replays) for ranges in plan.runs],
+            asset_events=events,
+            cursor=new_cursor,
         )
 
     return kafka_offsets_sensor

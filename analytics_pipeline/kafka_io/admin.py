@@ -243,13 +243,30 @@ def committed_offsets(
 
 
 def group_offsets(admin: KafkaAdminClient, group: str, timeout_s: float) -> dict[TopicPartition, int]:
-    """``committed_offsets`` through an admin client the caller keeps. A new cluster creates its
-    offsets topic on first use, so a retriable refusal is asked again until the timeout."""
+    """``committed_offsets`` through an admin client the caller keeps."""
+    return {tp: offset for tp, (offset, _metadata) in group_commits(admin, group, timeout_s).items()}
+
+
+def committed_with_metadata(
+    bootstrap_servers: str, group: str, timeout_s: float = 10.0
+) -> dict[TopicPartition, tuple[int, str]]:
+    """The group's committed offset per partition and the metadata string stored with it."""
+    with admin_client(bootstrap_servers, timeout_s) as admin:
+        return group_commits(admin, group, timeout_s)
+
+
+def group_commits(
+    admin: KafkaAdminClient, group: str, timeout_s: float
+) -> dict[TopicPartition, tuple[int, str]]:
+    """A new cluster creates its offsets topic on first use, so a retriable refusal is asked
+    again until the timeout."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             offsets = admin.list_group_offsets({group: None}).get(group, {})
-            return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+            return {
+                tp: (meta.offset, meta.metadata or "") for tp, meta in offsets.items() if meta.offset >= 0
+            }
         except Errors.KafkaError as exc:
             if not exc.retriable or time.monotonic() > deadline:
                 raise
@@ -261,12 +278,20 @@ class OffsetCommitError(RuntimeError):
 
 
 def commit_group_offsets(
-    bootstrap_servers: str, group: str, offsets: dict[tuple[str, int], int], timeout_s: float = 10.0
+    bootstrap_servers: str,
+    group: str,
+    offsets: dict[tuple[str, int], int],
+    timeout_s: float = 10.0,
+    metadata: Mapping[tuple[str, int], str] | None = None,
 ) -> None:
-    """Store offsets for a group that has no live members (a batch job's group), as tooling does."""
+    """Store offsets for a group that has no live members (a batch job's group), as tooling does,
+    each with its metadata string (empty unless given)."""
     if not offsets:
         return
-    request = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
+    notes = metadata or {}
+    request = {
+        TopicPartition(t, p): OffsetAndMetadata(o, notes.get((t, p), ""), -1) for (t, p), o in offsets.items()
+    }
     with admin_client(bootstrap_servers, timeout_s) as admin:
         errors = admin.alter_group_offsets(group, request)
     failed = {f"{tp.topic}/{tp.partition}": e.__name__ for tp, e in errors.items() if e is not Errors.NoError}

@@ -8,6 +8,9 @@ Pure decisions, kept apart from Dagster so they are tested alone:
 - ``advance_commits``: the ``batch-etl`` group's offsets after some runs succeeded. An offset
   moves only through ranges that start at or before it, so a range whose run never succeeded
   holds back every commit after it, and Kafka's lag keeps showing it.
+- A replay (``analytics replay --group batch-etl``) commits offsets marked ``replay@{time}``. The
+  planner starts such a partition again from its committed offset, once per mark; and only runs
+  created after the mark carry its commits forward (``succeeded_ranges(created_after=...)``).
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ class PlannerCursor:
 
     next_offsets: dict[TopicPartitionKey, int] = field(default_factory=dict)
     pending_since: datetime | None = None  # first tick that saw records no run was asked for
+    replays: dict[TopicPartitionKey, str] = field(default_factory=dict)  # the replay marks acted on
 
     def to_json(self) -> str:
         return json.dumps(
             {
                 "next": {f"{t}/{p}": o for (t, p), o in sorted(self.next_offsets.items())},
                 "pending_since": self.pending_since.isoformat() if self.pending_since else None,
+                "replays": {f"{t}/{p}": stamp for (t, p), stamp in sorted(self.replays.items())},
             },
             sort_keys=True,
         )
@@ -41,12 +46,15 @@ class PlannerCursor:
         if not text:
             return cls()
         data = json.loads(text)
-        offsets = {}
-        for name, offset in data.get("next", {}).items():
-            topic, _, partition = name.rpartition("/")
-            offsets[(topic, int(partition))] = int(offset)
+        offsets = {_partition_key(name): int(offset) for name, offset in data.get("next", {}).items()}
+        replays = {_partition_key(name): str(stamp) for name, stamp in data.get("replays", {}).items()}
         since = data.get("pending_since")
-        return cls(offsets, datetime.fromisoformat(since) if since else None)
+        return cls(offsets, datetime.fromisoformat(since) if since else None, replays)
+
+
+def _partition_key(name: str) -> TopicPartitionKey:
+    topic, _, partition = name.rpartition("/")
+    return topic, int(partition)
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,17 @@ def plan_batches(
     ends: Mapping[TopicPartitionKey, int],
     policy: BatchPolicy,
     now: datetime,
+    *,
+    replays: Mapping[TopicPartitionKey, str] | None = None,
 ) -> Plan:
-    """The runs to request at ``now``; the cursor moves past every range requested."""
-    starts = {tp: cursor.next_offsets.get(tp, committed.get(tp, 0)) for tp in ends}
+    """The runs to request at ``now``; the cursor moves past every range requested. A partition
+    with a replay mark not acted on yet starts again from its committed offset."""
+    replays = dict(replays or {})
+    rewound = {tp for tp, stamp in replays.items() if cursor.replays.get(tp) != stamp}
+    starts = {
+        tp: committed.get(tp, 0) if tp in rewound else cursor.next_offsets.get(tp, committed.get(tp, 0))
+        for tp in ends
+    }
     pending_ranges = sorted(
         OffsetRange(topic, partition, starts[(topic, partition)], end)
         for (topic, partition), end in ends.items()
@@ -80,12 +96,14 @@ def plan_batches(
     )
     pending = sum(r.count for r in pending_ranges)
     if not pending:
-        return Plan([], PlannerCursor({**cursor.next_offsets, **starts}), 0, "no pending records")
+        return Plan(
+            [], PlannerCursor({**cursor.next_offsets, **starts}, None, replays), 0, "no pending records"
+        )
     since = cursor.pending_since or now
     waited = now - since
     if pending < policy.batch_size and waited < policy.max_wait:
         reason = f"{pending} pending < batch size {policy.batch_size}, waiting {waited.total_seconds():.0f} s"
-        return Plan([], PlannerCursor({**cursor.next_offsets, **starts}, since), pending, reason)
+        return Plan([], PlannerCursor({**cursor.next_offsets, **starts}, since, replays), pending, reason)
     runs = split_runs(pending_ranges, policy.max_records)
     next_offsets = {**cursor.next_offsets, **starts}
     for run in runs:
@@ -95,7 +113,7 @@ def plan_batches(
         reason = f"{pending} pending >= batch size {policy.batch_size}"
     else:
         reason = f"{pending} pending for {waited.total_seconds():.0f} s >= max wait"
-    return Plan(runs, PlannerCursor(next_offsets), pending, reason)
+    return Plan(runs, PlannerCursor(next_offsets, None, replays), pending, reason)
 
 
 def split_runs(ranges: list[OffsetRange], max_records: int) -> list[list[OffsetRange]]:

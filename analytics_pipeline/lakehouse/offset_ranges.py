@@ -39,9 +39,11 @@ def pending_ranges(
     return sorted(ranges)
 
 
-def run_key(ranges: Iterable[OffsetRange]) -> str:
-    """Deterministic and short: the same ranges always give the same key, others never do."""
+def run_key(ranges: Iterable[OffsetRange], replays: Iterable[str] = ()) -> str:
+    """Deterministic and short: the same ranges always give the same key, others never do; the
+    same ranges read again after a replay (named by its marks) give a new one."""
     canonical = ",".join(f"{r.topic}/{r.partition}:{r.start}-{r.end}" for r in sorted(ranges))
+    canonical += "".join(f"@{stamp}" for stamp in sorted(set(replays)))
     return "kafka-" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 

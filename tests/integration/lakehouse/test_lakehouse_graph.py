@@ -3,9 +3,14 @@ every table and metric against an independent computation of the generated load.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -13,6 +18,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from analytics_pipeline.kafka_io.topics import raw_topic
+from analytics_pipeline.lakehouse.batch_plan import BatchPolicy, PlannerCursor, plan_batches
 from analytics_pipeline.lakehouse.s3a import delta_rs_storage_options
 from analytics_pipeline.query.lake_views import ProjectLake
 from analytics_pipeline.realtime.windows import Granularity, window_start
@@ -26,6 +32,8 @@ from tests.support.lake_location import KINDS, lake_location
 from tests.support.lakehouse_dagster import LakeGraph
 
 pytestmark = pytest.mark.integration
+
+ANALYTICS = str(Path(sys.executable).with_name("analytics"))
 
 BATCH_CHECKS = (
     "batch_reconciliation",
@@ -395,3 +403,70 @@ def test_a_deterministic_refusal_names_what_to_do_and_is_not_retried(stack_setti
     assert not [e for e in refused.all_events if e.is_step_up_for_retry], "not retried in the run"
     run = graph.instance.get_run_by_id(refused.run_id)
     assert run.tags["dagster/will_retry"] == "false", "nor does the daemon launch it again"
+
+
+def lake_rows(spark, graph: LakeGraph, project_id: str) -> dict[str, list[str]]:
+    """Every row of the project in bronze, validated and quarantined, as sorted JSON."""
+    tables = graph.defs.resources["lakehouse"].tables
+    found = {}
+    for name in ("bronze_events", "validated_events", "quarantined_events"):
+        rows = spark.read.format("delta").load(getattr(tables, name)).where(F.col("projectId") == project_id)
+        found[name] = sorted(
+            json.dumps(r.asDict(recursive=True), default=str, sort_keys=True) for r in rows.collect()
+        )
+    return found
+
+
+def test_a_replayed_batch_etl_group_runs_its_ranges_again_and_the_tables_stay_exact(
+    graph, spark, project, stack_settings
+):
+    """`analytics replay --group batch-etl`: the commit sensor does not let the first pass's runs
+    undo the replay, the planner asks for the ranges again, and the runs leave every table as
+    the first pass did."""
+    bootstrap, pid = stack_settings.kafka_bootstrap_servers, project.project_id
+    days = past_days(2)
+    load = LakeLoad(bootstrap, with_schema=set(), seed=11)
+    load.mixed([pid], days, events=120)
+    load.flush()
+    group = f"etl-{uuid.uuid4().hex[:8]}"
+    kafka = KafkaResource(bootstrap_servers=bootstrap, etl_group=group)
+    first = graph.pending([pid])
+    assert graph.run_etl(first).success
+    commit_tick(graph, kafka)
+    ends = {(r.topic, r.partition): r.end for r in first}
+    assert kafka.etl_committed() == ends
+    for day in days:
+        assert graph.run_daily(day).success
+    before = lake_rows(spark, graph, pid)
+    metrics_before = {day: daily_events(spark, graph, day, pid) for day in days}
+    assert sum(len(rows) for rows in before.values()) > 120
+
+    env = {**os.environ, **stack_settings.as_environment()}
+    replayed = subprocess.run(
+        [ANALYTICS, "replay", "--group", group, "--project", pid, "--to-earliest", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    committed, marks = kafka.etl_commits()
+    assert committed == dict.fromkeys(ends, 0)
+    assert set(marks) == set(ends)
+    commit_tick(graph, kafka)
+    assert kafka.etl_committed() == dict.fromkeys(ends, 0), "the first pass's runs do not undo the replay"
+
+    cursor = PlannerCursor(dict(ends))  # where the planner stood after the first pass
+    plan = plan_batches(
+        cursor, committed, ends, BatchPolicy(1, timedelta(0), 100_000), utc_now(), replays=marks
+    )
+    (again,) = plan.runs
+    assert sorted(again) == sorted(first)
+    assert graph.run_etl(again).success
+    commit_tick(graph, kafka)
+    assert kafka.etl_commits() == (ends, marks), "the replay's runs carry the commits on, the marks kept"
+    for day in days:
+        assert graph.run_daily(day).success
+    assert lake_rows(spark, graph, pid) == before
+    assert {day: daily_events(spark, graph, day, pid) for day in days} == metrics_before

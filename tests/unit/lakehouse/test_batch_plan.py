@@ -11,7 +11,7 @@ from analytics_pipeline.lakehouse.batch_plan import (
     plan_batches,
     split_runs,
 )
-from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 POLICY = BatchPolicy(batch_size=100, max_wait=timedelta(seconds=60), max_records=1_000)
@@ -57,8 +57,26 @@ def test_a_backlog_is_split_into_runs_of_at_most_max_records():
     assert sum(r.count for r in flat) == 3_200
 
 
+def test_a_replay_mark_starts_its_partition_again_from_the_commit_once():
+    cursor = PlannerCursor({A0: 350, A1: 40})
+    mark = {A0: "2026-11-26T11:00:00Z"}
+    plan = plan_batches(cursor, {A0: 0, A1: 40}, {A0: 350, A1: 40}, POLICY, NOW, replays=mark)
+    assert plan.runs == [[OffsetRange("events.a", 0, 0, 350)]]
+    assert plan.cursor.replays == mark
+    again = plan_batches(plan.cursor, {A0: 0, A1: 40}, {A0: 350, A1: 40}, POLICY, NOW, replays=mark)
+    assert again.runs == [], "a mark is acted on once"
+    newer = {A0: "2026-11-26T11:30:00Z"}
+    assert plan_batches(again.cursor, {A0: 300}, {A0: 350}, POLICY, NOW, replays=newer).pending == 50
+
+
+def test_the_same_ranges_after_a_replay_get_another_run_key():
+    ranges = [OffsetRange("events.a", 0, 0, 350)]
+    assert run_key(ranges) == run_key(ranges, [])
+    assert run_key(ranges, ["2026-11-26T11:00:00Z"]) not in (run_key(ranges), run_key(ranges, ["other"]))
+
+
 def test_the_cursor_survives_json():
-    cursor = PlannerCursor({A0: 3, ("events.with/slash", 2): 9}, NOW)
+    cursor = PlannerCursor({A0: 3, ("events.with/slash", 2): 9}, NOW, {A1: "2026-11-26T11:00:00Z"})
     assert PlannerCursor.from_json(cursor.to_json()) == cursor
     assert PlannerCursor.from_json(None) == PlannerCursor()
 

@@ -27,14 +27,18 @@ class CommittedHistory:
             self._samples.popleft()
 
     def rates(self) -> dict[GroupPartition, float]:
-        """Records committed per second since the rate's start; none before a second sample, and
-        none for a partition the group had not committed on then. A group moved back (a replay)
-        counts as 0, not as a negative rate."""
-        if len(self._samples) < 2:
+        """Records committed per second, from the oldest sample that holds the partition (a group
+        that began committing lately is measured from its first commit) to the newest; none
+        before two samples hold it. A group moved back (a replay) counts 0, not a negative rate."""
+        if not self._samples:
             return {}
-        (start, before), (end, after) = self._samples[0], self._samples[-1]
+        end, after = self._samples[-1]
+        starts: dict[GroupPartition, tuple[float, int]] = {}
+        for at, offsets in list(self._samples)[:-1]:
+            for key, offset in offsets.items():
+                starts.setdefault(key, (at, offset))
         return {
-            key: max(0, offset - before[key]) / (end - start)
-            for key, offset in after.items()
-            if key in before
+            key: max(0, after[key] - offset) / (end - at)
+            for key, (at, offset) in starts.items()
+            if key in after and end > at
         }

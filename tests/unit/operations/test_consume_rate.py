@@ -30,9 +30,18 @@ def test_before_a_full_window_the_rate_covers_what_was_sampled() -> None:
     assert history.rates() == {K: pytest.approx(5.0)}
 
 
-def test_a_group_moved_back_counts_zero_and_a_first_commit_waits_for_a_start() -> None:
-    other = ("batch-etl", "events.shop", 0)
+def test_a_group_moved_back_counts_zero() -> None:
     history = CommittedHistory(window_s=60.0)
     history.add(0.0, {K: 500})
-    history.add(10.0, {K: 100, other: 40})
+    history.add(10.0, {K: 100})
     assert history.rates() == {K: 0.0}
+
+
+def test_a_group_that_began_committing_lately_is_measured_from_its_first_commit() -> None:
+    other = ("batch-etl", "events.shop", 0)
+    history = CommittedHistory(window_s=60.0)
+    history.add(0.0, {K: 0})
+    history.add(10.0, {K: 10, other: 40})
+    assert history.rates() == {K: 1.0}, "one sample of the other group: no rate yet"
+    history.add(30.0, {K: 30, other: 100})
+    assert history.rates() == {K: 1.0, other: 3.0}

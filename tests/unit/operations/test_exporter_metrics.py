@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from analytics_pipeline.operations.cluster_health import ReplicaProblem
 from analytics_pipeline.operations.exporter_metrics import Snapshot, SnapshotCollector
 from analytics_pipeline.operations.group_lag import TopicEnds, group_lags
 from analytics_pipeline.operations.status import StatusReport
+from tests.support.prometheus import Samples, labels, parse_samples
 
 T = "events.shop"
 
 
-def scrape(snapshot: Snapshot | None) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
-    """{sample name: {sorted labels: value}} as Prometheus would read it."""
+def scrape(snapshot: Snapshot | None) -> Samples:
     collector = SnapshotCollector()
     collector.snapshot = snapshot
     registry = CollectorRegistry()
     registry.register(collector)
-    found: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
-    for family in text_string_to_metric_families(generate_latest(registry).decode()):
-        for sample in family.samples:
-            found.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
-    return found
+    return parse_samples(generate_latest(registry).decode())
 
 
 def report() -> StatusReport:
@@ -34,10 +29,6 @@ def report() -> StatusReport:
         ReplicaProblem("metrics.all_events", 4, 3, 0, -1),
     ]
     return StatusReport([], lags, replicas, {"shop": 7}, elections_total={T: 4})
-
-
-def labels(**kv: str) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(kv.items()))
 
 
 def test_every_figure_per_group_topic_and_partition() -> None:

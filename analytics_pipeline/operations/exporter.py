@@ -63,7 +63,15 @@ class Exporter:
         return snapshot
 
     def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set."""
+        """Poll until ``stop`` is set. The loop runs on a daemon thread: the exporter has nothing to
+        finish on the way out, so a stop does not wait for a poll stuck on a Kafka that is down."""
+        loop = threading.Thread(target=self._poll_until, args=(stop,), name="exporter-poll", daemon=True)
+        loop.start()
+        while not stop.wait(1.0):
+            if not loop.is_alive():  # its exception is in the log; the supervisor starts another
+                raise RuntimeError("the exporter's poll loop ended")
+
+    def _poll_until(self, stop: threading.Event) -> None:
         watchdog = Watchdog(STALL_TIMEOUT_S)
         watchdog.start()
         settings = self.settings
@@ -72,6 +80,6 @@ class Exporter:
             while not stop.is_set():
                 self.poll()
                 watchdog.beat()
-                stop.wait(self.settings.exporter_interval_s)
+                stop.wait(settings.exporter_interval_s)
         finally:
             watchdog.stop()

@@ -35,6 +35,7 @@ from analytics_pipeline.operations.leader_elections import (
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack import stack
 from analytics_pipeline.stack.services import ServiceStatus
+from analytics_pipeline.timeutil import format_rfc3339
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def collect_kafka(settings: Settings, services: list[ServiceStatus] | None = Non
 
 
 def _utc(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_rfc3339(datetime.fromtimestamp(timestamp, UTC))
 
 
 def render(report: StatusReport) -> Group:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from analytics_pipeline.operations.leader_elections import TopicElections
 from analytics_pipeline.operations.status import StatusReport
 
-LATEST = 1_796_223_141.6  # 2026-12-02T14:52:21Z
+LATEST = 1_796_223_141.6  # 2026-12-02T14:52:21.600Z
 
 
 def test_recent_leader_elections_raise_an_alarm_per_topic() -> None:
@@ -18,15 +18,15 @@ def test_recent_leader_elections_raise_an_alarm_per_topic() -> None:
         elections_total={"__consumer_offsets": 20, "events.shop": 2},
     )
     assert report.alarms == [
-        "recent leader elections: __consumer_offsets/0-9, latest 2026-12-02T14:52:21Z",
-        "recent leader elections: events.shop/1, latest 2026-12-02T14:52:21Z",
+        "recent leader elections: __consumer_offsets/0-9, latest 2026-12-02T14:52:21.600Z",
+        "recent leader elections: events.shop/1, latest 2026-12-02T14:52:21.600Z",
     ]
     elections = report.as_json()["leader_elections"]
     assert elections["total"] == {"__consumer_offsets": 20, "events.shop": 2}
     assert elections["recent"][1] == {
         "topic": "events.shop",
         "partitions": (1,),
-        "latest": "2026-12-02T14:52:21Z",
+        "latest": "2026-12-02T14:52:21.600Z",
     }
 
 

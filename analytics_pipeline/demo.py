@@ -204,6 +204,8 @@ def show_where_to_look(
             f"Query API    {settings.query_api_url}/docs (metrics, SQL, event lookup)\n"
             f"Prometheus   {settings.ingest_api_url}/metrics (ingest API)\n"
             f"             {worker_metrics} (stream worker)\n"
+            f"             http://{settings.exporter_host}:{settings.exporter_port}/metrics "
+            "(lag, rates, dead letters, elections)\n"
             f"Topics       {topic}, {processed_topic(project.project_id)}, "
             f"{dead_letter_topic(project.project_id)}, metrics.*\n"
             f"Offsets      .venv/bin/analytics topics offsets {project.project_id}\n"

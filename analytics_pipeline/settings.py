@@ -143,6 +143,14 @@ class Settings(BaseSettings):
         7 * 86_400, ge=3_600, description="How long an event stays in the index (the lake keeps it)."
     )
 
+    # --- metrics exporter (`analytics exporter`) and the alarms of `analytics status` ---
+    exporter_host: str = Field("127.0.0.1", description="Where the exporter serves /metrics.")
+    exporter_port: int = Field(8004, description="That port (Prometheus scrapes it).")
+    exporter_interval_s: float = Field(5.0, gt=0, description="How often the exporter reads Kafka.")
+    leader_election_alarm_s: float = Field(
+        900.0, gt=0, description="`analytics status` alarms on leader elections seen within this."
+    )
+
     # --- Dagster ---
     dagster_url: str = Field("http://127.0.0.1:3000", description="The webserver the worker reports to.")
     stream_report_interval_s: float = Field(

@@ -1,4 +1,4 @@
-"""What the consumer commands (stream-worker, metadata-indexer) share: logging, their own
+"""What the long-running commands (stream-worker, metadata-indexer, exporter) share: logging, their own
 supervision, /metrics, and a stop on SIGTERM or Ctrl-C that lets the current batch finish."""
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from analytics_pipeline.cli import (
     archive_cmd,
     demo_cmd,
     dlq_cmd,
+    exporter_cmd,
     generate_cmd,
     index_cmd,
     lakehouse_cmd,
@@ -41,6 +42,7 @@ app.command("status")(status_cmd.status)
 app.command("replay")(replay_cmd.replay)
 app.command("stream-worker")(stream_cmd.stream_worker)
 app.command("metadata-indexer")(index_cmd.metadata_indexer)
+app.command("exporter")(exporter_cmd.exporter)
 
 if __name__ == "__main__":
     app()

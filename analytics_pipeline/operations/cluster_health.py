@@ -4,6 +4,7 @@ in-sync replicas than replicas), partitions without a leader, and dead letters p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from analytics_pipeline.kafka_io.admin import admin_client, topic_offsets
 from analytics_pipeline.kafka_io.topics import dead_letter_topic, project_of_raw_topic
@@ -22,9 +23,17 @@ class ReplicaProblem:
         return "no leader" if self.leader < 0 else "under-replicated"
 
 
-def replica_problems(bootstrap_servers: str, timeout_s: float = 10.0) -> list[ReplicaProblem]:
+def describe_topics(bootstrap_servers: str, timeout_s: float = 10.0) -> list[dict[str, Any]]:
+    """Every topic's partitions (leader, leader epoch, replicas, in-sync replicas), one request."""
     with admin_client(bootstrap_servers, timeout_s) as admin:
-        topics = admin.describe_topics()
+        return admin.describe_topics()
+
+
+def replica_problems(bootstrap_servers: str, timeout_s: float = 10.0) -> list[ReplicaProblem]:
+    return replica_problems_in(describe_topics(bootstrap_servers, timeout_s))
+
+
+def replica_problems_in(topics: list[dict[str, Any]]) -> list[ReplicaProblem]:
     problems = []
     for topic in topics:
         for p in topic["partitions"]:

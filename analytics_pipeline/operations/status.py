@@ -1,9 +1,12 @@
 """`analytics status`: one screen of what runs, how far each consumer group is behind, and the
-alarms (hot partitions, dead letters, replicas out of sync), as tables or as JSON."""
+alarms (hot partitions, dead letters, replicas out of sync, recent leader elections), as tables
+or as JSON. The exporter (`analytics exporter`) serves the same figures to Prometheus."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 
 from rich.console import Group
 from rich.table import Table
@@ -11,8 +14,9 @@ from rich.table import Table
 from analytics_pipeline.operations.cluster_health import (
     ReplicaProblem,
     dead_letters,
+    describe_topics,
     raw_projects,
-    replica_problems,
+    replica_problems_in,
 )
 from analytics_pipeline.operations.group_lag import (
     PartitionLag,
@@ -20,9 +24,18 @@ from analytics_pipeline.operations.group_lag import (
     group_lags,
     raw_topic_ends,
 )
+from analytics_pipeline.operations.leader_elections import (
+    ElectionLog,
+    TopicElections,
+    elections_by_topic,
+    leaders_in,
+    partition_ranges,
+    recent_elections,
+)
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack import stack
 from analytics_pipeline.stack.services import ServiceStatus
+from analytics_pipeline.timeutil import format_rfc3339
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,8 @@ class StatusReport:
     lags: list[PartitionLag] = field(default_factory=list)
     replicas: list[ReplicaProblem] = field(default_factory=list)
     dead_letters: dict[str, int] = field(default_factory=dict)
+    elections: list[TopicElections] = field(default_factory=list)  # within the alarm window
+    elections_total: dict[str, int] = field(default_factory=dict)  # per topic, ever seen
     kafka_error: str | None = None
 
     @property
@@ -42,6 +57,10 @@ class StatusReport:
             f"{p.kind}: {p.topic}/{p.partition} ({p.in_sync}/{p.replicas} in sync)" for p in self.replicas
         ]
         found += [f"dead letters: {project} holds {n:,}" for project, n in sorted(self.dead_letters.items())]
+        found += [
+            f"recent leader elections: {e.topic}/{partition_ranges(e.partitions)}, latest {_utc(e.latest)}"
+            for e in self.elections
+        ]
         found += [f"down: {s.name} at {s.address}" for s in self.services if not s.healthy]
         if self.kafka_error:
             found.append(f"Kafka unreachable: {self.kafka_error}")
@@ -69,6 +88,10 @@ class StatusReport:
                 for p in self.replicas
             ],
             "dead_letters": self.dead_letters,
+            "leader_elections": {
+                "recent": [{**asdict(e), "latest": _utc(e.latest)} for e in self.elections],
+                "total": self.elections_total,
+            },
             "alarms": self.alarms,
         }
 
@@ -79,16 +102,30 @@ def pipeline_groups(settings: Settings) -> list[str]:
 
 
 def collect(settings: Settings) -> StatusReport:
-    services = stack.status(settings)
+    return collect_kafka(settings, stack.status(settings))
+
+
+def collect_kafka(settings: Settings, services: list[ServiceStatus] | None = None) -> StatusReport:
+    """What Kafka says (the exporter's poll: without checking every service)."""
+    services = services or []
     bootstrap = settings.kafka_bootstrap_servers
     try:
         ends = raw_topic_ends(bootstrap)
         lags = group_lags(ends, committed_by_group(bootstrap, pipeline_groups(settings)))
-        replicas = replica_problems(bootstrap)
+        topics = describe_topics(bootstrap)
         letters = dead_letters(bootstrap, raw_projects([t for t, _ in ends.ends]))
     except Exception as exc:  # noqa: BLE001 - the screen says Kafka is away instead of failing
         return StatusReport(services, kafka_error=str(exc))
-    return StatusReport(services, lags, replicas, letters)
+    now = time.time()
+    epochs = ElectionLog.under(settings.home).record(leaders_in(topics), now)
+    elections = recent_elections(epochs, now, settings.leader_election_alarm_s)
+    return StatusReport(
+        services, lags, replica_problems_in(topics), letters, elections, elections_by_topic(epochs)
+    )
+
+
+def _utc(timestamp: float) -> str:
+    return format_rfc3339(datetime.fromtimestamp(timestamp, UTC))
 
 
 def render(report: StatusReport) -> Group:

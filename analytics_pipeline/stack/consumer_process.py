@@ -1,4 +1,4 @@
-"""A consumer process of the local stack (a stream worker, the metadata indexer): started as
+"""A consumer process of the local stack (a stream worker, the metadata indexer, the exporter): started as
 ``analytics <command> --metrics-port P``, healthy when its /metrics answers with its own metric."""
 
 from __future__ import annotations

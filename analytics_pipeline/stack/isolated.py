@@ -22,6 +22,7 @@ _ADDRESS_SETTING = {
     "query": "query_port",
     "stream": "stream_metrics_port",
     "index": "index_metrics_port",
+    "exporter": "exporter_port",
     "dagster": "dagster_url",
     "s3": "s3_endpoint_url",
 }
@@ -29,7 +30,7 @@ _ADDRESS_SETTING = {
 
 def with_new_ports(settings: Settings, *services: str) -> Settings:
     """A copy of the settings in which the named services (keys of ``_ADDRESS_SETTING``) move."""
-    kafka, controller, redis, ingest, query, stream, index, dagster, s3 = free_ports(9)
+    kafka, controller, redis, ingest, query, stream, index, dagster, s3, exporter = free_ports(10)
     moves: dict[str, dict[str, Any]] = {
         "kafka": {"kafka_bootstrap_servers": f"127.0.0.1:{kafka}", "kafka_controller_port": controller},
         "redis": {"redis_url": f"redis://127.0.0.1:{redis}/0"},
@@ -37,6 +38,7 @@ def with_new_ports(settings: Settings, *services: str) -> Settings:
         "query": {"query_port": query},
         "stream": {"stream_metrics_port": stream},
         "index": {"index_metrics_port": index},
+        "exporter": {"exporter_port": exporter},
         "dagster": {"dagster_url": f"http://127.0.0.1:{dagster}"},
         "s3": {"s3_endpoint_url": f"http://127.0.0.1:{s3}"},
     }

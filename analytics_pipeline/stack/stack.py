@@ -1,11 +1,12 @@
 """The local stack as a whole, in dependency order: Redis, Kafka, the S3 server, the APIs, the
-streaming worker, then Dagster's webserver and daemon."""
+streaming worker, the metadata indexer, the metrics exporter, then Dagster's webserver and daemon."""
 
 from __future__ import annotations
 
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.api_servers import IngestServer, QueryServer
 from analytics_pipeline.stack.dagster_services import DagsterDaemon, DagsterWebserver
+from analytics_pipeline.stack.exporter import ExporterProcess
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.metadata_indexer import MetadataIndexerProcess
 from analytics_pipeline.stack.redis_server import RedisServer
@@ -23,6 +24,7 @@ def stack_services(settings: Settings) -> list[StackService]:
         QueryServer(settings),
         StreamWorkerProcess(settings),
         MetadataIndexerProcess(settings),
+        ExporterProcess(settings),
         DagsterWebserver(settings),
         DagsterDaemon(settings),
     ]

@@ -26,6 +26,7 @@ TEST_SETTINGS: dict[str, Any] = {
     "stream_retry_budget_s": 10.0,
     "stream_report_interval_s": 2.0,
     "stream_stall_timeout_s": 20.0,  # a stuck worker is replaced well within a test's wait
+    "exporter_interval_s": 1.0,
 }
 
 

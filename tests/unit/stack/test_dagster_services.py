@@ -203,7 +203,13 @@ class TestDaemon:
 
 def test_the_stack_starts_them_after_the_consumers(settings: Settings) -> None:
     names = [service.name for service in stack.stack_services(settings)]
-    assert names[-4:] == ["stream-worker", "metadata-indexer", "dagster-webserver", "dagster-daemon"]
+    assert names[-5:] == [
+        "stream-worker",
+        "metadata-indexer",
+        "exporter",
+        "dagster-webserver",
+        "dagster-daemon",
+    ]
 
 
 class TestGraphql:

@@ -1,13 +1,13 @@
-"""What the brokers say about the raw and dead-letter topics: under-replicated partitions (fewer
-in-sync replicas than replicas), partitions without a leader, and dead letters per project."""
+"""What the brokers say about the topics: under-replicated partitions (fewer in-sync replicas
+than replicas) and partitions without a leader."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from analytics_pipeline.kafka_io.admin import admin_client, topic_offsets
-from analytics_pipeline.kafka_io.topics import dead_letter_topic, project_of_raw_topic
+from analytics_pipeline.kafka_io.admin import admin_client
+from analytics_pipeline.kafka_io.topics import project_of_raw_topic
 
 
 @dataclass(frozen=True)
@@ -41,18 +41,6 @@ def replica_problems_in(topics: list[dict[str, Any]]) -> list[ReplicaProblem]:
             if isr < replicas or leader < 0:
                 problems.append(ReplicaProblem(topic["name"], p["partition_index"], replicas, isr, leader))
     return sorted(problems, key=lambda x: (x.topic, x.partition))
-
-
-def dead_letters(bootstrap_servers: str, project_ids: list[str], timeout_s: float = 10.0) -> dict[str, int]:
-    """Dead letters each project's topic holds now (written minus expired)."""
-    counts = {}
-    for project in project_ids:
-        held = sum(
-            o.messages for o in topic_offsets(bootstrap_servers, dead_letter_topic(project), timeout_s)
-        )
-        if held:
-            counts[project] = held
-    return counts
 
 
 def raw_projects(topics: list[str]) -> list[str]:

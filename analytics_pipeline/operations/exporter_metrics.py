@@ -117,8 +117,14 @@ def _cluster_families(snapshot: Snapshot) -> list[Metric]:
         "Dead letters a project's topic events.dlq.{project} holds (written minus expired)",
         labels=["project"],
     )
+    waiting = GaugeMetricFamily(
+        "analytics_dead_letters_waiting",
+        "Dead letters a project's topic holds that were never redriven (analytics dlq redrive)",
+        labels=["project"],
+    )
     for project in raw_projects([row.topic for row in report.lags]):
         letters.add_metric([project], report.dead_letters.get(project, 0))
+        waiting.add_metric([project], report.waiting_letters.get(project, 0))
     under = GaugeMetricFamily(
         "analytics_under_replicated_partitions",
         "Partitions of any topic with fewer in-sync replicas than replicas",
@@ -126,7 +132,7 @@ def _cluster_families(snapshot: Snapshot) -> list[Metric]:
     under.add_metric([], sum(1 for p in report.replicas if p.in_sync < p.replicas))
     offline = GaugeMetricFamily("analytics_offline_partitions", "Partitions of any topic without a leader")
     offline.add_metric([], sum(1 for p in report.replicas if p.leader < 0))
-    return [letters, under, offline]
+    return [letters, waiting, under, offline]
 
 
 class SnapshotCollector(Collector):

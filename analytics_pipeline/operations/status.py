@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from rich.console import Group
 from rich.table import Table
 
+from analytics_pipeline.deadletters.counts import letter_counts
 from analytics_pipeline.operations.cluster_health import (
     ReplicaProblem,
-    dead_letters,
     describe_topics,
     raw_projects,
     replica_problems_in,
@@ -43,7 +43,8 @@ class StatusReport:
     services: list[ServiceStatus]
     lags: list[PartitionLag] = field(default_factory=list)
     replicas: list[ReplicaProblem] = field(default_factory=list)
-    dead_letters: dict[str, int] = field(default_factory=dict)
+    dead_letters: dict[str, int] = field(default_factory=dict)  # held per project
+    waiting_letters: dict[str, int] = field(default_factory=dict)  # held and never redriven
     elections: list[TopicElections] = field(default_factory=list)  # within the alarm window
     elections_total: dict[str, int] = field(default_factory=dict)  # per topic, ever seen
     kafka_error: str | None = None
@@ -56,7 +57,11 @@ class StatusReport:
         found += [
             f"{p.kind}: {p.topic}/{p.partition} ({p.in_sync}/{p.replicas} in sync)" for p in self.replicas
         ]
-        found += [f"dead letters: {project} holds {n:,}" for project, n in sorted(self.dead_letters.items())]
+        found += [
+            f"dead letters: {project} holds {self.dead_letters.get(project, n):,}, {n:,} not redriven "
+            f"(analytics dlq list --project {project})"
+            for project, n in sorted(self.waiting_letters.items())
+        ]
         found += [
             f"recent leader elections: {e.topic}/{partition_ranges(e.partitions)}, latest {_utc(e.latest)}"
             for e in self.elections
@@ -88,6 +93,7 @@ class StatusReport:
                 for p in self.replicas
             ],
             "dead_letters": self.dead_letters,
+            "dead_letters_waiting": self.waiting_letters,
             "leader_elections": {
                 "recent": [{**asdict(e), "latest": _utc(e.latest)} for e in self.elections],
                 "total": self.elections_total,
@@ -113,14 +119,18 @@ def collect_kafka(settings: Settings, services: list[ServiceStatus] | None = Non
         ends = raw_topic_ends(bootstrap)
         lags = group_lags(ends, committed_by_group(bootstrap, pipeline_groups(settings)))
         topics = describe_topics(bootstrap)
-        letters = dead_letters(bootstrap, raw_projects([t for t, _ in ends.ends]))
+        counts = letter_counts(
+            bootstrap, settings.metadata_database_url, raw_projects([t for t, _ in ends.ends])
+        )
     except Exception as exc:  # noqa: BLE001 - the screen says Kafka is away instead of failing
         return StatusReport(services, kafka_error=str(exc))
     now = time.time()
     epochs = ElectionLog.under(settings.home).record(leaders_in(topics), now)
     elections = recent_elections(epochs, now, settings.leader_election_alarm_s)
+    held = {project: c.held for project, c in counts.items()}
+    waiting = {project: c.waiting for project, c in counts.items() if c.waiting}
     return StatusReport(
-        services, lags, replica_problems_in(topics), letters, elections, elections_by_topic(epochs)
+        services, lags, replica_problems_in(topics), held, waiting, elections, elections_by_topic(epochs)
     )
 
 

@@ -113,6 +113,9 @@ def test_dead_letters_are_listed_then_redriven_after_the_fix_and_counted_once(
     assert client.hget(blocked_key, "count") == b"3", "each redriven event counted once"
     day = MetricWindow(pid, "signup", Granularity.DAY, window_start(minute, Granularity.DAY))
     assert client.hget(day.key, "count") == b"3"
+    status = json.loads(analytics(stack_settings, "status", "--json").stdout)
+    assert status["dead_letters"][pid] == 4
+    assert status["dead_letters_waiting"][pid] == 1, "only the poison still waits"
 
     again = json.loads(
         analytics(stack_settings, "dlq", "redrive", "--project", pid, "--all", "--json").stdout

@@ -112,3 +112,4 @@ def test_dead_letters_per_project(exporter: ExporterProcess, make_project, stack
         exporter, lambda s: s.get("analytics_dead_letters", {}).get(labels(project=poisoned.project_id)) == 4
     )
     assert got["analytics_dead_letters"][labels(project=clean.project_id)] == 0
+    assert got["analytics_dead_letters_waiting"][labels(project=poisoned.project_id)] == 4, "none redriven"

@@ -28,7 +28,7 @@ def report() -> StatusReport:
         ReplicaProblem("events.dlq.shop", 0, 3, 2, 1),
         ReplicaProblem("metrics.all_events", 4, 3, 0, -1),
     ]
-    return StatusReport([], lags, replicas, {"shop": 7}, elections_total={T: 4})
+    return StatusReport([], lags, replicas, {"shop": 7}, {"shop": 2}, elections_total={T: 4})
 
 
 def test_every_figure_per_group_topic_and_partition() -> None:
@@ -50,6 +50,7 @@ def test_every_figure_per_group_topic_and_partition() -> None:
     assert got["analytics_consumer_group_lag"][labels(group="batch-etl", topic=T, partition="0")] == 100
     assert got["analytics_consumer_group_consume_rate"] == {stream0: 1.5}
     assert got["analytics_dead_letters"] == {labels(project="shop"): 7, labels(project="quiet"): 0}
+    assert got["analytics_dead_letters_waiting"] == {labels(project="shop"): 2, labels(project="quiet"): 0}
     assert got["analytics_under_replicated_partitions"] == {(): 2}
     assert got["analytics_offline_partitions"] == {(): 1}
     assert got["analytics_leader_elections_total"] == {labels(topic=T): 4}

@@ -32,6 +32,9 @@ def test_even_lag_is_not_hot_and_no_lag_never_is() -> None:
 def test_the_report_names_every_alarm() -> None:
     ends = TopicEnds({(T, 0): 1_000, (T, 1): 1_000, (T, 2): 1_000, (T, 3): 1_000}, {})
     lags = group_lags(ends, {"etl": {(T, 0): 1_000, (T, 1): 1_000, (T, 2): 1_000, (T, 3): 0}})
-    report = StatusReport([], lags, [], {"shop": 3})
-    assert report.alarms == ["hot partition: events.shop/3 in etl, lag 1,000", "dead letters: shop holds 3"]
+    report = StatusReport([], lags, [], {"shop": 3, "blog": 2}, {"shop": 1})
+    assert report.alarms == [
+        "hot partition: events.shop/3 in etl, lag 1,000",
+        "dead letters: shop holds 3, 1 not redriven (analytics dlq list --project shop)",
+    ], "a project whose letters were all redriven raises none"
     assert report.as_json()["groups"] == {"etl": 1_000}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -81,15 +81,21 @@ class RedriveLog:
 
     def confirm(self, project_id: str, offsets: dict[tuple[int, int], int]) -> None:
         """Record where Kafka put each redriven letter: ``{(letter partition, offset): target offset}``."""
+        if not offsets:
+            return
+        statement = (
+            update(table)
+            .where(
+                table.c.project_id == bindparam("p_project"),
+                table.c.letter_partition == bindparam("p_partition"),
+                table.c.letter_offset == bindparam("p_offset"),
+            )
+            .values(target_offset=bindparam("p_target"), redriven_at=bindparam("p_at"))
+        )
         now = utc_now()
+        rows = [
+            {"p_project": project_id, "p_partition": p, "p_offset": o, "p_target": t, "p_at": now}
+            for (p, o), t in offsets.items()
+        ]
         with self._engine.begin() as conn:
-            for (partition, offset), target in offsets.items():
-                conn.execute(
-                    update(table)
-                    .where(
-                        table.c.project_id == project_id,
-                        table.c.letter_partition == partition,
-                        table.c.letter_offset == offset,
-                    )
-                    .values(target_offset=target, redriven_at=now)
-                )
+            conn.execute(statement, rows)

@@ -167,11 +167,27 @@ def tail_records(
             for topic in sorted(set(topics))
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        if not tps:
-            return []
-        earliest, latest = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
-        spans = {tp: (max(earliest[tp], latest[tp] - per_partition), latest[tp]) for tp in tps}
-        return _read_spans(consumer, spans, timeout_s)
+        return _tails(consumer, tps, per_partition, timeout_s)
+
+
+def partition_tails(
+    bootstrap_servers: str, partitions: Iterable[tuple[str, int]], per_partition: int, timeout_s: float = 10.0
+) -> list[TopicRecord]:
+    """The last ``per_partition`` records (those retention still holds) of each (topic, partition)."""
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
+        return _tails(
+            consumer, [TopicPartition(t, p) for t, p in sorted(set(partitions))], per_partition, timeout_s
+        )
+
+
+def _tails(
+    consumer: KafkaConsumer, tps: list[TopicPartition], per_partition: int, timeout_s: float
+) -> list[TopicRecord]:
+    if not tps:
+        return []
+    earliest, latest = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+    spans = {tp: (max(earliest[tp], latest[tp] - per_partition), latest[tp]) for tp in tps}
+    return _read_spans(consumer, spans, timeout_s)
 
 
 def read_spans(

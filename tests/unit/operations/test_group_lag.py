@@ -35,3 +35,11 @@ def test_the_report_names_every_alarm() -> None:
     report = StatusReport([], lags, [], {"shop": 3})
     assert report.alarms == ["hot partition: events.shop/3 in etl, lag 1,000", "dead letters: shop holds 3"]
     assert report.as_json()["groups"] == {"etl": 1_000}
+
+
+def test_a_topic_the_group_never_committed_on_has_no_hot_partition() -> None:
+    other = "events.new"
+    ends = TopicEnds({(T, 0): 10, (T, 1): 10, (other, 0): 5_000, (other, 1): 0, (other, 2): 0}, {})
+    rows = group_lags(ends, {"etl": {(T, 0): 10, (T, 1): 10}})
+    assert [r.lag for r in rows if r.topic == other] == [5_000, 0, 0]
+    assert not any(r.hot for r in rows), "the group does not read events.new yet"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka import errors as Errors
@@ -18,6 +19,8 @@ from analytics_pipeline.kafka_io.topics import TopicSpec, project_of_raw_topic
 # Pinning the protocol version lets clients be built while no broker answers (kafka-python 3
 # otherwise blocks up to 30 s to probe it); every Kafka 4.x broker speaks it.
 KAFKA_API_VERSION = (4, 0)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -276,13 +279,16 @@ def group_commits(
 ) -> dict[TopicPartition, tuple[int, str]]:
     """A new cluster creates its offsets topic on first use, so a retriable refusal is asked
     again until the timeout."""
+    offsets = _until_answered(lambda: admin.list_group_offsets({group: None}).get(group, {}), timeout_s)
+    return {tp: (meta.offset, meta.metadata or "") for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+def _until_answered(call: Callable[[], T], timeout_s: float) -> T:
+    """``call()``, asked again after a retriable refusal (no group coordinator yet) until the timeout."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            offsets = admin.list_group_offsets({group: None}).get(group, {})
-            return {
-                tp: (meta.offset, meta.metadata or "") for tp, meta in offsets.items() if meta.offset >= 0
-            }
+            return call()
         except Errors.KafkaError as exc:
             if not exc.retriable or time.monotonic() > deadline:
                 raise
@@ -301,7 +307,8 @@ def commit_group_offsets(
     metadata: Mapping[tuple[str, int], str] | None = None,
 ) -> None:
     """Store offsets for a group that has no live members (a batch job's group), as tooling does,
-    each with its metadata string (empty unless given)."""
+    each with its metadata string (empty unless given); on a new cluster, once its offsets topic
+    exists."""
     if not offsets:
         return
     notes = metadata or {}
@@ -309,10 +316,21 @@ def commit_group_offsets(
         TopicPartition(t, p): OffsetAndMetadata(o, notes.get((t, p), ""), -1) for (t, p), o in offsets.items()
     }
     with admin_client(bootstrap_servers, timeout_s) as admin:
-        errors = admin.alter_group_offsets(group, request)
+        errors = _until_answered(lambda: _alter_offsets(admin, group, request), timeout_s)
     failed = {f"{tp.topic}/{tp.partition}": e.__name__ for tp, e in errors.items() if e is not Errors.NoError}
     if failed:
         raise OffsetCommitError(f"group {group} refused offsets: {failed}")
+
+
+def _alter_offsets(
+    admin: KafkaAdminClient, group: str, request: dict[TopicPartition, OffsetAndMetadata]
+) -> dict[TopicPartition, type[Errors.KafkaError]]:
+    """Per partition, the broker's answer; a retriable one (the coordinator still loading) raised."""
+    errors = admin.alter_group_offsets(group, request)
+    retriable = [e for e in errors.values() if e is not Errors.NoError and e.retriable]
+    if retriable:
+        raise retriable[0]()
+    return errors
 
 
 def group_progress(

@@ -46,7 +46,7 @@ def build_hot_partition_sensor(
     def hot_partition_sensor(
         context: dg.SensorEvaluationContext, hot_partitions: HotPartitionResource
     ) -> dg.SensorResult:
-        state = HotState.parse(context.cursor)
+        state, now = HotState.parse(context.cursor), clock()  # the tick's start: ticks are spaced by it
         try:
             found = hot_partitions.look()
         except Exception as exc:  # noqa: BLE001 - a tick that cannot reach Kafka says so; the clocks wait
@@ -54,7 +54,6 @@ def build_hot_partition_sensor(
                 skip_reason=f"Kafka unreachable at {hot_partitions.kafka.bootstrap_servers}: {exc}",
                 cursor=context.cursor,
             )
-        now = clock()
         assessment = assess(state, found, now, hot_partitions.rule())
         reported = [a for a in assessment.alerts if a.finding.kind in assessment.changed]
         keys = _top_keys(context, hot_partitions, reported)

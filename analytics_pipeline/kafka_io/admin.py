@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka import errors as Errors
-from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
@@ -96,6 +96,20 @@ def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], timeout_s: flo
             except TopicAlreadyExistsError:
                 pass
     return created
+
+
+def add_partitions(bootstrap_servers: str, topic: str, total: int, timeout_s: float = 10.0) -> int:
+    """Grow ``topic`` to ``total`` partitions; returns how many it had. Kafka cannot take
+    partitions away, so a smaller ``total`` is refused (ValueError), an equal one changes nothing."""
+    before = len(topic_offsets(bootstrap_servers, topic, timeout_s))
+    if not before:
+        raise ValueError(f"topic {topic} does not exist")
+    if total < before:
+        raise ValueError(f"{topic} has {before} partitions; Kafka cannot reduce them to {total}")
+    if total > before:
+        with admin_client(bootstrap_servers, timeout_s) as admin:
+            admin.create_partitions({topic: NewPartitions(total_count=total)})
+    return before
 
 
 def describe_topic_configs(bootstrap_servers: str, topic: str) -> dict[str, str]:

@@ -15,20 +15,13 @@ from analytics_pipeline.loadgen.skew import event_ids_on_partition
 from analytics_pipeline.settings import Settings
 from orchestration.resources import HotPartitionResource, KafkaResource
 from sensors.hot_partitions import build_hot_partition_sensor
+from tests.support.clock import Clock
 from tests.support.projects import ProjectUnderTest
 from tests.support.raw_events import RawWriter
 
 pytestmark = pytest.mark.integration
 
 HOT, SUSTAIN_S, SAMPLE = 1, 5.0, 300
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def send(settings: Settings, project_id: str, partition: int, kinds_and_users: list[tuple[str, str]]) -> None:

@@ -14,6 +14,7 @@ from analytics_pipeline.operations.group_lag import TopicEnds
 from analytics_pipeline.operations.hot_partitions import HotState
 from orchestration.resources import HotPartitionResource, KafkaResource
 from sensors.hot_partitions import build_hot_partition_sensor
+from tests.support.clock import Clock
 from tests.support.events import new_event
 from tests.support.raw_events import raw_record
 
@@ -37,14 +38,6 @@ class ScriptedKafka(HotPartitionResource):
 
     def latest_records(self, partitions: list[tuple[str, int]]) -> list[TopicRecord]:
         return [r for r in self._records if (r.topic, r.partition) in partitions][-self.sample_records :]
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def look(hot_lag: int, hot_appended: int) -> Look:

@@ -66,6 +66,7 @@ bench: install ## Benchmarks that print figures and ratios against a baseline me
 	$(BIN)/python -m bench.index
 	$(BIN)/python -m bench.archive
 	$(BIN)/python -m bench.dlq_redrive
+	$(BIN)/python -m bench.hot_partition
 
 .PHONY: clean
 clean: down ## Stop the stack and delete local state (.local)

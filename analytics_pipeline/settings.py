@@ -175,6 +175,18 @@ class Settings(BaseSettings):
         900, ge=5, description="How often days the quality gate held back are computed again."
     )
 
+    # --- hot partitions (hot_partition_sensor; the design: lag above 2x the average for 5 min) ---
+    hot_partition_factor: float = Field(
+        2.0, gt=1, description="Hot: lag (or last-minute produce rate) above this times its topic's average."
+    )
+    hot_partition_sustain_s: float = Field(
+        300.0, ge=0, description="How long a partition's lag must stay hot before the alert."
+    )
+    hot_partition_min_records: int = Field(
+        1_000, ge=1, description="Smallest lag, or last-minute produce count, that can be hot."
+    )
+    hot_partition_interval_s: int = Field(30, ge=5, description="How often hot_partition_sensor ticks.")
+
     # --- object storage (S3) and archival (consumer group archival) ---
     s3_endpoint_url: str = Field(
         "http://127.0.0.1:9000",

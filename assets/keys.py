@@ -16,3 +16,8 @@ HELD_METADATA = "held"
 
 # dagster.yaml: one run of this pool at a time, so two writers never meet on a Delta table.
 LAKE_POOL = "lake"
+
+# raw_events' checks that hot_partition_sensor reports (WARN while a partition is out of line).
+HOT_PARTITIONS_CHECK = "hot_partitions"
+PRODUCE_SKEW_CHECK = "produce_skew"
+HOT_CHECK_NAMES = (HOT_PARTITIONS_CHECK, PRODUCE_SKEW_CHECK)

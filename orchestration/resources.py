@@ -19,6 +19,7 @@ from analytics_pipeline.kafka_io.admin import (
     commit_group_offsets,
     committed_offsets,
     committed_with_metadata,
+    partition_tails,
     raw_partition_end_offsets,
     raw_topic_end_offsets,
     read_spans,
@@ -31,7 +32,17 @@ from analytics_pipeline.lakehouse.spark import build_spark_session
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.objectstore.client import ensure_bucket, s3_client
 from analytics_pipeline.objectstore.endpoint import S3Endpoint, s3_endpoint
+from analytics_pipeline.operations.group_lag import TopicEnds, committed_by_group, raw_topic_ends
+from analytics_pipeline.operations.hot_partitions import (
+    SAMPLE_RECORDS,
+    Finding,
+    HotPartitionRule,
+    TopKeys,
+    findings,
+    top_keys,
+)
 from analytics_pipeline.operations.replay import REPLAY_MARK, replay_stamp
+from analytics_pipeline.operations.status import pipeline_groups
 from analytics_pipeline.settings import Settings
 
 
@@ -82,6 +93,39 @@ class KafkaResource(dg.ConfigurableResource):
 
     def commit(self, group: str, offsets: dict[TopicPartitionKey, int]) -> None:
         commit_group_offsets(self.bootstrap_servers, group, offsets, self.timeout_s)
+
+
+class HotPartitionResource(dg.ConfigurableResource):
+    """What hot_partition_sensor watches (the consumer groups the pipeline owns) and how it judges
+    (ANALYTICS_HOT_PARTITION_* settings)."""
+
+    kafka: KafkaResource
+    groups: list[str]
+    factor: float
+    sustain_s: float
+    min_records: int
+    sample_records: int = SAMPLE_RECORDS  # latest records of a hot partition read to name its keys
+
+    def rule(self) -> HotPartitionRule:
+        return HotPartitionRule(self.factor, self.sustain_s, self.min_records)
+
+    def look(self) -> list[Finding]:
+        """Every partition out of line now."""
+        ends, committed = self.read_offsets()
+        return findings(ends, committed, self.rule())
+
+    def top_keys(self, partitions: list[TopicPartitionKey]) -> dict[TopicPartitionKey, TopKeys]:
+        return top_keys(self.latest_records(partitions))
+
+    def read_offsets(self) -> tuple[TopicEnds, dict[str, dict[TopicPartitionKey, int]]]:
+        """The raw partitions' ends (now and a minute ago) and each group's commits."""
+        bootstrap, timeout_s = self.kafka.bootstrap_servers, self.kafka.timeout_s
+        return raw_topic_ends(bootstrap, timeout_s), committed_by_group(bootstrap, self.groups, timeout_s)
+
+    def latest_records(self, partitions: list[TopicPartitionKey]) -> list[TopicRecord]:
+        return partition_tails(
+            self.kafka.bootstrap_servers, partitions, self.sample_records, self.kafka.timeout_s
+        )
 
 
 class BatchPolicyResource(dg.ConfigurableResource):
@@ -175,11 +219,19 @@ class MetadataResource(dg.ConfigurableResource):
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The one place where the environment (ANALYTICS_* settings) becomes resources."""
     storage = object_storage(settings)
+    kafka = KafkaResource(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        etl_group=settings.etl_group,
+        archive_group=settings.archive_group,
+    )
     return {
-        "kafka": KafkaResource(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            etl_group=settings.etl_group,
-            archive_group=settings.archive_group,
+        "kafka": kafka,
+        "hot_partitions": HotPartitionResource(
+            kafka=kafka,
+            groups=pipeline_groups(settings),
+            factor=settings.hot_partition_factor,
+            sustain_s=settings.hot_partition_sustain_s,
+            min_records=settings.hot_partition_min_records,
         ),
         "archive_policy": ArchivePolicyResource(
             batch_size=settings.archive_batch_size,

@@ -1,4 +1,5 @@
-"""``analytics topics offsets``: where a project's events sit in Kafka, per partition."""
+"""``analytics topics offsets|partitions``: where a project's events sit in Kafka, per partition,
+and more partitions for its raw topic."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import typer
 from rich.table import Table
 
 from analytics_pipeline.cli.output import fail, stdout
-from analytics_pipeline.kafka_io.admin import PartitionOffsets, topic_offsets
+from analytics_pipeline.kafka_io.admin import PartitionOffsets, add_partitions, topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import get_settings
 
@@ -48,3 +49,25 @@ def offsets(
     if not found:
         fail(f"topic {name} does not exist")
     stdout.print(offsets_table(name, found))
+
+
+@app.command("partitions")
+def partitions(
+    project_id: Annotated[str, typer.Argument(help="Project id.")],
+    count: Annotated[int, typer.Argument(help="Partitions the raw topic should have (more than now).")],
+) -> None:
+    """Grow the project's raw topic to COUNT partitions (Kafka cannot shrink a topic). Every consumer
+    group picks the new partitions up from their first offset; new events spread over all of them."""
+    name = raw_topic(project_id)
+    settings = get_settings()
+    try:
+        before = add_partitions(settings.kafka_bootstrap_servers, name, count)
+    except ValueError as exc:
+        fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - shown to the operator
+        fail(f"cannot add partitions to {name}: {exc}")
+    if before == count:
+        stdout.print(f"{name} already has {count} partitions")
+        return
+    stdout.print(f"{name}: {before} -> {count} partitions")
+    stdout.print(offsets_table(name, topic_offsets(settings.kafka_bootstrap_servers, name)))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka import errors as Errors
-from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
@@ -18,6 +19,8 @@ from analytics_pipeline.kafka_io.topics import TopicSpec, project_of_raw_topic
 # Pinning the protocol version lets clients be built while no broker answers (kafka-python 3
 # otherwise blocks up to 30 s to probe it); every Kafka 4.x broker speaks it.
 KAFKA_API_VERSION = (4, 0)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,20 @@ def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec], timeout_s: flo
     return created
 
 
+def add_partitions(bootstrap_servers: str, topic: str, total: int, timeout_s: float = 10.0) -> int:
+    """Grow ``topic`` to ``total`` partitions; returns how many it had. Kafka cannot take
+    partitions away, so a smaller ``total`` is refused (ValueError), an equal one changes nothing."""
+    before = len(topic_offsets(bootstrap_servers, topic, timeout_s))
+    if not before:
+        raise ValueError(f"topic {topic} does not exist")
+    if total < before:
+        raise ValueError(f"{topic} has {before} partitions; Kafka cannot reduce them to {total}")
+    if total > before:
+        with admin_client(bootstrap_servers, timeout_s) as admin:
+            admin.create_partitions({topic: NewPartitions(total_count=total)})
+    return before
+
+
 def describe_topic_configs(bootstrap_servers: str, topic: str) -> dict[str, str]:
     """The topic's non-default configuration, as the broker reports it."""
     with admin_client(bootstrap_servers) as admin:
@@ -167,11 +184,27 @@ def tail_records(
             for topic in sorted(set(topics))
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        if not tps:
-            return []
-        earliest, latest = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
-        spans = {tp: (max(earliest[tp], latest[tp] - per_partition), latest[tp]) for tp in tps}
-        return _read_spans(consumer, spans, timeout_s)
+        return _tails(consumer, tps, per_partition, timeout_s)
+
+
+def partition_tails(
+    bootstrap_servers: str, partitions: Iterable[tuple[str, int]], per_partition: int, timeout_s: float = 10.0
+) -> list[TopicRecord]:
+    """The last ``per_partition`` records (those retention still holds) of each (topic, partition)."""
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
+        return _tails(
+            consumer, [TopicPartition(t, p) for t, p in sorted(set(partitions))], per_partition, timeout_s
+        )
+
+
+def _tails(
+    consumer: KafkaConsumer, tps: list[TopicPartition], per_partition: int, timeout_s: float
+) -> list[TopicRecord]:
+    if not tps:
+        return []
+    earliest, latest = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+    spans = {tp: (max(earliest[tp], latest[tp] - per_partition), latest[tp]) for tp in tps}
+    return _read_spans(consumer, spans, timeout_s)
 
 
 def read_spans(
@@ -260,13 +293,16 @@ def group_commits(
 ) -> dict[TopicPartition, tuple[int, str]]:
     """A new cluster creates its offsets topic on first use, so a retriable refusal is asked
     again until the timeout."""
+    offsets = _until_answered(lambda: admin.list_group_offsets({group: None}).get(group, {}), timeout_s)
+    return {tp: (meta.offset, meta.metadata or "") for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+def _until_answered(call: Callable[[], T], timeout_s: float) -> T:
+    """``call()``, asked again after a retriable refusal (no group coordinator yet) until the timeout."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            offsets = admin.list_group_offsets({group: None}).get(group, {})
-            return {
-                tp: (meta.offset, meta.metadata or "") for tp, meta in offsets.items() if meta.offset >= 0
-            }
+            return call()
         except Errors.KafkaError as exc:
             if not exc.retriable or time.monotonic() > deadline:
                 raise
@@ -285,7 +321,8 @@ def commit_group_offsets(
     metadata: Mapping[tuple[str, int], str] | None = None,
 ) -> None:
     """Store offsets for a group that has no live members (a batch job's group), as tooling does,
-    each with its metadata string (empty unless given)."""
+    each with its metadata string (empty unless given); on a new cluster, once its offsets topic
+    exists."""
     if not offsets:
         return
     notes = metadata or {}
@@ -293,10 +330,21 @@ def commit_group_offsets(
         TopicPartition(t, p): OffsetAndMetadata(o, notes.get((t, p), ""), -1) for (t, p), o in offsets.items()
     }
     with admin_client(bootstrap_servers, timeout_s) as admin:
-        errors = admin.alter_group_offsets(group, request)
+        errors = _until_answered(lambda: _alter_offsets(admin, group, request), timeout_s)
     failed = {f"{tp.topic}/{tp.partition}": e.__name__ for tp, e in errors.items() if e is not Errors.NoError}
     if failed:
         raise OffsetCommitError(f"group {group} refused offsets: {failed}")
+
+
+def _alter_offsets(
+    admin: KafkaAdminClient, group: str, request: dict[TopicPartition, OffsetAndMetadata]
+) -> dict[TopicPartition, type[Errors.KafkaError]]:
+    """Per partition, the broker's answer; a retriable one (the coordinator still loading) raised."""
+    errors = admin.alter_group_offsets(group, request)
+    retriable = [e for e in errors.values() if e is not Errors.NoError and e.retriable]
+    if retriable:
+        raise retriable[0]()
+    return errors
 
 
 def group_progress(

@@ -1,5 +1,6 @@
 """Per consumer group and raw-topic partition: end offset, committed offset, lag, events/s over
-the last minute, and whether the partition is hot (lag above a multiple of its group's average).
+the last minute, and whether the partition is hot (lag above a multiple of its topic's average
+lag in that group).
 
 The rate needs no state: Kafka's offsets-for-times gives the offset a partition had a minute ago.
 """
@@ -8,12 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from analytics_pipeline.kafka_io.admin import admin_client, group_offsets, offsets_consumer, raw_partitions
 
 RATE_WINDOW_S = 60.0
-HOT_FACTOR = 2.0  # the design's: lag above twice the group's average
+HOT_FACTOR = 2.0  # the design's: lag above twice the average
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,12 @@ class TopicEnds:
     ends: dict[tuple[str, int], int]
     minute_ago: dict[tuple[str, int], int]  # the offset each partition had RATE_WINDOW_S ago
 
+    def appended(self, tp: tuple[str, int]) -> int:
+        """Records the partition received over the last RATE_WINDOW_S."""
+        return self.ends[tp] - self.minute_ago.get(tp, self.ends[tp])
+
     def rate(self, tp: tuple[str, int]) -> float:
-        return (self.ends[tp] - self.minute_ago.get(tp, self.ends[tp])) / RATE_WINDOW_S
+        return self.appended(tp) / RATE_WINDOW_S
 
 
 def raw_topic_ends(bootstrap_servers: str, timeout_s: float = 10.0) -> TopicEnds:
@@ -68,20 +73,38 @@ def committed_by_group(
 
 
 def group_lags(
-    ends: TopicEnds, committed: Mapping[str, Mapping[tuple[str, int], int]], hot_factor: float = HOT_FACTOR
+    ends: TopicEnds,
+    committed: Mapping[str, Mapping[tuple[str, int], int]],
+    hot_factor: float = HOT_FACTOR,
+    min_lag: int = 1,
 ) -> list[PartitionLag]:
-    """Every (group, raw partition); a partition is hot when its lag exceeds ``hot_factor`` times
-    its group's average lag (and is not zero)."""
-    rows = []
-    for group, offsets in committed.items():
-        lags = [
-            PartitionLag(
-                group, topic, partition, end, offsets.get((topic, partition)), ends.rate((topic, partition))
-            )
-            for (topic, partition), end in sorted(ends.ends.items())
-        ]
-        average = sum(r.lag for r in lags) / len(lags) if lags else 0.0
-        rows += [
-            PartitionLag(**{**asdict(r), "hot": r.lag > 0 and r.lag > hot_factor * average}) for r in lags
-        ]
-    return rows
+    """Every (group, raw partition). A partition is hot when its lag is at least ``min_lag`` and
+    above ``hot_factor`` times the average lag of its topic in that group: topics are projects of
+    any size, so a partition is compared with its siblings. A topic the group never committed on
+    has no hot partition: the group does not read it yet, every partition is equally behind."""
+    rows = [
+        PartitionLag(
+            group, topic, partition, end, offsets.get((topic, partition)), ends.rate((topic, partition))
+        )
+        for group, offsets in committed.items()
+        for (topic, partition), end in sorted(ends.ends.items())
+    ]
+    averages = topic_average_lags(rows)
+    read = {(r.group, r.topic) for r in rows if r.committed is not None}
+    return [
+        replace(
+            r,
+            hot=(r.group, r.topic) in read
+            and r.lag >= min_lag
+            and r.lag > hot_factor * averages[(r.group, r.topic)],
+        )
+        for r in rows
+    ]
+
+
+def topic_average_lags(rows: Iterable[PartitionLag]) -> dict[tuple[str, str], float]:
+    """(group, topic) -> the average lag of the topic's partitions in that group."""
+    lags: dict[tuple[str, str], list[int]] = {}
+    for r in rows:
+        lags.setdefault((r.group, r.topic), []).append(r.lag)
+    return {key: sum(values) / len(values) for key, values in lags.items()}

@@ -117,7 +117,8 @@ def collect_kafka(settings: Settings, services: list[ServiceStatus] | None = Non
     bootstrap = settings.kafka_bootstrap_servers
     try:
         ends = raw_topic_ends(bootstrap)
-        lags = group_lags(ends, committed_by_group(bootstrap, pipeline_groups(settings)))
+        committed = committed_by_group(bootstrap, pipeline_groups(settings))
+        lags = group_lags(ends, committed, settings.hot_partition_factor, settings.hot_partition_min_records)
         topics = describe_topics(bootstrap)
         counts = letter_counts(
             bootstrap, settings.metadata_database_url, raw_projects([t for t, _ in ends.ends])

@@ -16,9 +16,13 @@ import redis
 
 from analytics_pipeline.kafka_io.admin import describe_topic_configs, topic_offsets
 from analytics_pipeline.kafka_io.topics import DAY_MS, raw_topic
+from analytics_pipeline.loadgen.skew import event_ids_on_partition
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import parse_rfc3339, utc_now
+from tests.support.consumer_group import wait_caught_up
+from tests.support.events import new_event
 from tests.support.kafka_reader import read_topic
+from tests.support.raw_events import RawWriter
 
 ANALYTICS = str(Path(sys.executable).with_name("analytics"))
 
@@ -222,3 +226,23 @@ def test_errors_show_patterns_verbatim(run, tmp_path):
     result = run("schema", "register", "demo", "Bad!", str(schema_file), check=False)
     assert result.returncode == 1
     assert "^[a-z][a-z0-9_]{0,63}$" in result.stderr, "rich must not eat the brackets as markup"
+
+
+def test_topics_partitions_grows_the_raw_topic_and_refuses_to_shrink_it(run, stack_settings, stream_worker):
+    project_id = json.loads(run("project", "create", unique_name(), "--json").stdout)["project_id"]
+    topic, bootstrap = raw_topic(project_id), stack_settings.kafka_bootstrap_servers
+    before = len(topic_offsets(bootstrap, topic))
+
+    grown = run("topics", "partitions", project_id, str(before + 2)).stdout
+    assert f"{topic}: {before} -> {before + 2} partitions" in grown
+    assert [o.partition for o in topic_offsets(bootstrap, topic)] == list(range(before + 2))
+    ids = event_ids_on_partition(before + 1, before + 2, 20)
+    with RawWriter(bootstrap) as writer:
+        writer.events(project_id, [new_event(eventId=event_id) for event_id in ids])
+    assert {o.partition: o.latest for o in topic_offsets(bootstrap, topic)}[before + 1] == 20
+    wait_caught_up(bootstrap, stack_settings.stream_group, topic)  # the worker reads the new partition
+
+    refused = run("topics", "partitions", project_id, str(before), check=False)
+    assert refused.returncode == 1
+    assert f"has {before + 2} partitions; Kafka cannot reduce them to {before}" in refused.stderr
+    assert "already has" in run("topics", "partitions", project_id, str(before + 2)).stdout

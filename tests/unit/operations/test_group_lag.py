@@ -38,3 +38,11 @@ def test_the_report_names_every_alarm() -> None:
         "dead letters: shop holds 3, 1 not redriven (analytics dlq list --project shop)",
     ], "a project whose letters were all redriven raises none"
     assert report.as_json()["groups"] == {"etl": 1_000}
+
+
+def test_a_topic_the_group_never_committed_on_has_no_hot_partition() -> None:
+    other = "events.new"
+    ends = TopicEnds({(T, 0): 10, (T, 1): 10, (other, 0): 5_000, (other, 1): 0, (other, 2): 0}, {})
+    rows = group_lags(ends, {"etl": {(T, 0): 10, (T, 1): 10}})
+    assert [r.lag for r in rows if r.topic == other] == [5_000, 0, 0]
+    assert not any(r.hot for r in rows), "the group does not read events.new yet"

@@ -82,3 +82,13 @@ def test_the_environment_chooses_spark_the_lake_and_the_first_day(monkeypatch):
     partitions = repository.assets_defs_by_key[dg.AssetKey("daily_metrics")].partitions_def
     assert partitions.get_first_partition_key() == "2025-06-01"
     assert repository.get_sensor_def("kafka_offsets_sensor").minimum_interval_seconds == 45
+
+
+def test_hot_partition_sensor_reports_raw_events_checks_the_hourly_job_leaves_alone(monkeypatch):
+    repository = load(monkeypatch, ANALYTICS_HOT_PARTITION_INTERVAL_S="15").get_repository_def()
+    sensor = repository.get_sensor_def("hot_partition_sensor")
+    assert (sensor.minimum_interval_seconds, sensor.default_status) == (15, dg.DefaultSensorStatus.RUNNING)
+    checks = {(key.asset_key.to_user_string(), key.name) for key in repository.asset_graph.asset_check_keys}
+    assert {("raw_events", "hot_partitions"), ("raw_events", "produce_skew")} <= checks
+    hourly = repository.get_job("raw_events_quality").asset_layer.asset_graph.asset_check_keys
+    assert {key.name for key in hourly} == {"raw_record_contract"}, "an instant look overwrites the sensor's"

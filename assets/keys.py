@@ -21,3 +21,9 @@ LAKE_POOL = "lake"
 HOT_PARTITIONS_CHECK = "hot_partitions"
 PRODUCE_SKEW_CHECK = "produce_skew"
 HOT_CHECK_NAMES = (HOT_PARTITIONS_CHECK, PRODUCE_SKEW_CHECK)
+
+# raw_events' check that dead_letter_sensor reports (WARN while dead letters wait for a redrive).
+DEAD_LETTERS_CHECK = "dead_letters_redriven"
+
+# raw_events' checks their sensors report; a scheduled look of its own would overwrite them.
+SENSOR_CHECK_NAMES = (*HOT_CHECK_NAMES, DEAD_LETTERS_CHECK)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.keys import HOT_CHECK_NAMES
+from assets.keys import SENSOR_CHECK_NAMES
 from assets.streams import RAW_EVENTS
 
 raw_events_quality_job = dg.define_asset_job(
     "raw_events_quality",
-    # hot_partition_sensor reports the hot-partition checks; an hourly look without its sustain
-    # time would overwrite them
+    # hot_partition_sensor and dead_letter_sensor report their checks; an hourly look (without
+    # the sustain time) would overwrite them
     selection=dg.AssetSelection.checks_for_assets(RAW_EVENTS)
-    - dg.AssetSelection.checks(*(dg.AssetCheckKey(RAW_EVENTS, name) for name in HOT_CHECK_NAMES)),
+    - dg.AssetSelection.checks(*(dg.AssetCheckKey(RAW_EVENTS, name) for name in SENSOR_CHECK_NAMES)),
     description="Samples the newest records of every raw topic and checks their contract.",
 )
 

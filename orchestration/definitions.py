@@ -17,9 +17,11 @@ from orchestration.partitions import daily_partitions
 from orchestration.resources import build_resources
 from quality.archive_check import archive_keeps_up
 from quality.checks import raw_record_contract
+from quality.dead_letters import dead_letters_check
 from quality.hot_partitions import hot_partitions_check, produce_skew_check
 from quality.realtime_check import realtime_matches_batch
 from sensors.archival import build_archival_sensor
+from sensors.dead_letters import build_dead_letter_sensor
 from sensors.etl_commits import build_batch_etl_commit_sensor
 from sensors.hot_partitions import build_hot_partition_sensor
 from sensors.kafka_offsets import build_kafka_offsets_sensor
@@ -38,6 +40,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             archive_keeps_up,
             hot_partitions_check,
             produce_skew_check,
+            dead_letters_check,
         ],
         jobs=[
             kafka_batch_etl,
@@ -64,6 +67,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_archival_sensor(settings.archive_sensor_interval_s),
             build_restore_rederive_sensor(daily_metrics_job, settings.lake_start_date),
             build_hot_partition_sensor(settings.hot_partition_interval_s),
+            build_dead_letter_sensor(),
         ],
         resources=build_resources(settings),
     )

@@ -13,6 +13,7 @@ from dagster_aws.s3 import S3Resource
 from pyspark.sql import SparkSession
 
 from analytics_pipeline.archive.object_store import ArchiveStore
+from analytics_pipeline.deadletters.counts import LetterCount, letter_counts
 from analytics_pipeline.events.quality_rules import DEFAULT_CURRENCIES, QualityRules
 from analytics_pipeline.kafka_io.admin import (
     TopicRecord,
@@ -32,6 +33,7 @@ from analytics_pipeline.lakehouse.spark import build_spark_session
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.objectstore.client import ensure_bucket, s3_client
 from analytics_pipeline.objectstore.endpoint import S3Endpoint, s3_endpoint
+from analytics_pipeline.operations.cluster_health import raw_projects
 from analytics_pipeline.operations.group_lag import TopicEnds, committed_by_group, raw_topic_ends
 from analytics_pipeline.operations.hot_partitions import (
     SAMPLE_RECORDS,
@@ -216,6 +218,18 @@ class MetadataResource(dg.ConfigurableResource):
             store.close()
 
 
+class DeadLetterResource(dg.ConfigurableResource):
+    """Dead letters per project: held by events.dlq.{project}, and of those, never redriven."""
+
+    kafka: KafkaResource
+    metadata_url: str
+
+    def counts(self) -> dict[str, LetterCount]:
+        bootstrap = self.kafka.bootstrap_servers
+        projects = raw_projects(list(raw_topic_end_offsets(bootstrap, self.kafka.timeout_s)))
+        return letter_counts(bootstrap, self.metadata_url, projects, self.kafka.timeout_s)
+
+
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The one place where the environment (ANALYTICS_* settings) becomes resources."""
     storage = object_storage(settings)
@@ -252,6 +266,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             s3=storage,
         ),
         "metadata": MetadataResource(url=settings.metadata_database_url),
+        "dead_letters": DeadLetterResource(kafka=kafka, metadata_url=settings.metadata_database_url),
         "realtime": RealtimeResource(
             redis_url=settings.redis_url,
             stream_group=settings.stream_group,

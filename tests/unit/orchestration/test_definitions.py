@@ -92,3 +92,11 @@ def test_hot_partition_sensor_reports_raw_events_checks_the_hourly_job_leaves_al
     assert {("raw_events", "hot_partitions"), ("raw_events", "produce_skew")} <= checks
     hourly = repository.get_job("raw_events_quality").asset_layer.asset_graph.asset_check_keys
     assert {key.name for key in hourly} == {"raw_record_contract"}, "an instant look overwrites the sensor's"
+
+
+def test_dead_letter_sensor_reports_raw_events_dead_letters_check(monkeypatch):
+    repository = load(monkeypatch).get_repository_def()
+    sensor = repository.get_sensor_def("dead_letter_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    checks = {(key.asset_key.to_user_string(), key.name) for key in repository.asset_graph.asset_check_keys}
+    assert ("raw_events", "dead_letters_redriven") in checks

@@ -81,7 +81,9 @@ def kafka_batch(  # noqa: PLR0917 - Dagster injects config and resources by para
     schemas = metadata.all_schemas(projects)
     spark = lakehouse.spark()
     tables = lakehouse.tables
-    report = run_batch(spark, kafka.bootstrap_servers, ranges, tables, schemas, quality.rules())
+    report = run_batch(
+        spark, kafka.bootstrap_servers, ranges, tables, schemas, quality.rules(), replays=config.replays
+    )
     context.log.info(
         f"batch {report.batch_id}: {report.records_read} records, {report.validated_added} new events, "
         f"{report.quarantined} quarantined, {report.duplicates_dropped} duplicates"

@@ -17,7 +17,7 @@ from analytics_pipeline.timeutil import parse_rfc3339
 from jobs.lakehouse import kafka_batch_etl
 from orchestration.resources import KafkaResource
 from sensors.kafka_offsets import BATCH_OP
-from sensors.run_ranges import succeeded_ranges
+from sensors.run_ranges import config_of, runs_with_ranges, succeeded_ranges
 
 
 def commits_to_make(
@@ -26,16 +26,19 @@ def commits_to_make(
     replays: dict[TopicPartitionKey, str],
 ) -> dict[TopicPartitionKey, int]:
     """``advance_commits`` per partition; a replayed partition moves only through the ranges of
-    runs created after its replay, so the first pass's runs cannot undo the replay."""
+    runs that read again for its replay (their config names it) or were created after it, so
+    the first pass's runs cannot undo the replay."""
     job, plain = kafka_batch_etl.name, {tp: o for tp, o in committed.items() if tp not in replays}
-    ranges = [r for r in succeeded_ranges(instance, job, BATCH_OP) if (r.topic, r.partition) not in replays]
+    recent = runs_with_ranges(instance, job, BATCH_OP, dg.DagsterRunStatus.SUCCESS)
+    ranges = [r for _run, rs in recent for r in rs if (r.topic, r.partition) not in replays]
     moved = advance_commits(plain, ranges)
     for stamp in sorted(set(replays.values())):
         replayed = {tp for tp, s in replays.items() if s == stamp}
         since = succeeded_ranges(instance, job, BATCH_OP, created_after=parse_rfc3339(stamp))
+        named = [r for run, rs in recent if stamp in config_of(run, BATCH_OP).get("replays", []) for r in rs]
         moved |= advance_commits(
             {tp: committed.get(tp, 0) for tp in replayed},
-            [r for r in since if (r.topic, r.partition) in replayed],
+            [r for r in [*since, *named] if (r.topic, r.partition) in replayed],
         )
     return moved
 
@@ -51,6 +54,13 @@ def build_batch_etl_commit_sensor(interval_s: int) -> dg.SensorDefinition:
         try:
             committed, replays = kafka.etl_commits()
             moved = commits_to_make(context.instance, committed, replays)
+            # a replay committed meanwhile wins: commit only partitions still as they were read
+            now_committed, now_replays = kafka.etl_commits() if moved else (committed, replays)
+            moved = {
+                tp: offset
+                for tp, offset in moved.items()
+                if (now_committed.get(tp), now_replays.get(tp)) == (committed.get(tp), replays.get(tp))
+            }
             kafka.commit_etl(moved, replays)
         except Exception as exc:  # noqa: BLE001 - the next tick tries again; nothing is lost meanwhile
             return dg.SkipReason(f"could not commit to Kafka at {kafka.bootstrap_servers}: {exc}")

@@ -10,6 +10,7 @@ with the end offsets and the group's lag.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -28,23 +29,20 @@ from orchestration.resources import BatchPolicyResource, KafkaResource
 BATCH_OP = "kafka_batch"  # the multi-asset step whose config carries the ranges
 
 
-def batch_run_config(ranges: list[OffsetRange]) -> dict[str, object]:
-    return {"ops": {BATCH_OP: {"config": {"ranges": ranges_to_config(ranges)}}}}
+def batch_run_config(ranges: list[OffsetRange], replays: Sequence[str] = ()) -> dict[str, object]:
+    config: dict[str, object] = {"ranges": ranges_to_config(ranges)}
+    if replays:
+        config["replays"] = list(replays)
+    return {"ops": {BATCH_OP: {"config": config}}}
 
 
-def run_request(
-    ranges: list[OffsetRange], replays: dict[TopicPartitionKey, str] | None = None
-) -> dg.RunRequest:
-    """A run over the ranges; after a replay, its key names the replay so the same ranges run again."""
+def run_request(ranges: list[OffsetRange], replays: Sequence[str] = ()) -> dg.RunRequest:
+    """A run over the ranges. One that reads records again after a replay names the replay, in
+    its key (so the same ranges run again) and in its config (so it skips what bronze holds)."""
     topics = sorted({r.topic for r in ranges})
-    marks = [
-        stamp
-        for (t, p), stamp in (replays or {}).items()
-        if any(r.topic == t and r.partition == p for r in ranges)
-    ]
     return dg.RunRequest(
-        run_key=run_key(ranges, marks),
-        run_config=batch_run_config(ranges),
+        run_key=run_key(ranges, replays),
+        run_config=batch_run_config(ranges, replays),
         tags={
             "analytics/records": str(sum(r.count for r in ranges)),
             "analytics/topics": ",".join(topics)[:200],
@@ -100,7 +98,7 @@ def build_kafka_offsets_sensor(interval_s: int) -> dg.SensorDefinition:
             return dg.SensorResult(skip_reason=plan.reason, asset_events=events, cursor=new_cursor)
         context.log.info(f"{len(plan.runs)} run(s) over {plan.pending} records: {plan.reason}")
         return dg.SensorResult(
-            run_requests=[run_request(ranges, replays) for ranges in plan.runs],
+            run_requests=[run_request(ranges, plan.cursor.replay_stamps(ranges)) for ranges in plan.runs],
             asset_events=events,
             cursor=new_cursor,
         )

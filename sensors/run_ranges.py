@@ -11,9 +11,12 @@ from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_
 RECENT_RUNS = 500  # runs looked at per tick; far more than finish in one sensor interval
 
 
+def config_of(run: dg.DagsterRun, op: str) -> dict:
+    return run.run_config.get("ops", {}).get(op, {}).get("config", {})
+
+
 def config_ranges(run: dg.DagsterRun, op: str) -> list[OffsetRange]:
-    config = run.run_config.get("ops", {}).get(op, {}).get("config", {})
-    return ranges_from_config(config.get("ranges", []))
+    return ranges_from_config(config_of(run, op).get("ranges", []))
 
 
 def runs_with_ranges(

@@ -82,6 +82,10 @@ def replay(  # noqa: PLR0917 - typer maps each option to a parameter
         stdout.print_json(json.dumps({**answer, "partitions": [m.as_json() for m in moves]}))
         return
     stdout.print(moves_table(group, moves, applied=not dry_run))
+    skipped = [m for m in moves if m.replayed < 0]
+    if skipped:
+        names = ", ".join(f"{m.topic}/{m.partition} ({-m.replayed:,})" for m in skipped)
+        console.print(f"[yellow]warning: the group skips records it never read on {names}[/]")
     if not dry_run:
         total = sum(max(m.replayed, 0) for m in moves)
         console.print(

@@ -19,7 +19,12 @@ from kafka import KafkaProducer
 
 from analytics_pipeline.deadletters.letters import DeadLetter, parse_letter_id, read_dead_letters
 from analytics_pipeline.deadletters.redrive_log import Redrive, RedriveLog
-from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION, raw_partition_end_offsets, read_spans
+from analytics_pipeline.kafka_io.admin import (
+    KAFKA_API_VERSION,
+    raw_partition_end_offsets,
+    read_spans,
+    topic_offsets,
+)
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
@@ -55,10 +60,7 @@ def choose(letters: Sequence[DeadLetter], ids: Sequence[str] | None) -> list[Dea
     if ids is None:
         return list(letters)
     by_id = {letter.letter_id: letter for letter in letters}
-    wanted = []
-    for text in dict.fromkeys(ids):
-        partition, offset = parse_letter_id(text)
-        wanted.append(f"{partition}-{offset}")
+    wanted = list(dict.fromkeys("{}-{}".format(*parse_letter_id(text)) for text in ids))
     unknown = [i for i in wanted if i not in by_id]
     if unknown:
         named = ", ".join(unknown)
@@ -111,18 +113,26 @@ def redrive(
 
 
 def find_redriven(bootstrap_servers: str, topic: str, claims: Sequence[Redrive]) -> dict[str, int]:
-    """Where the raw topic holds letters that a stopped redrive sent but never confirmed."""
+    """Where the raw topic holds letters that a stopped redrive sent but never confirmed. A read
+    that falls short refuses the redrive (sending again could double a letter)."""
     if not claims:
         return {}
-    ends = raw_partition_end_offsets(bootstrap_servers)
+    held = {o.partition: (o.earliest, o.latest) for o in topic_offsets(bootstrap_servers, topic)}
     spans: dict[tuple[str, int], tuple[int, int]] = {}
     for claim in claims:
+        earliest, end = held.get(claim.target_partition, (0, 0))
         key = (topic, claim.target_partition)
-        start = min(claim.search_from, spans.get(key, (claim.search_from, 0))[0])
-        spans[key] = (start, ends.get(key, 0))
+        start = max(min(claim.search_from, spans.get(key, (claim.search_from, 0))[0]), earliest)
+        spans[key] = (start, end)
+    records = read_spans(bootstrap_servers, spans, timeout_s=120.0)
+    if len(records) != sum(max(end - start, 0) for start, end in spans.values()):
+        raise RedriveRefused(
+            f"could not read {topic} back to where an earlier redrive may have sent letters; "
+            "nothing was sent: try again"
+        )
     wanted = {c.letter_id for c in claims}
     found = {}
-    for record in read_spans(bootstrap_servers, spans, timeout_s=60.0):
+    for record in records:
         for name, value in record.headers:
             if name == REDRIVE_OF and value is not None and value.decode() in wanted:
                 found.setdefault(value.decode(), record.offset)

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from analytics_pipeline.events.quality_rules import QualityRules
-from analytics_pipeline.lakehouse.bronze import append_bronze
+from analytics_pipeline.lakehouse.bronze import POSITION, append_bronze, held_in_ranges
 from analytics_pipeline.lakehouse.kafka_source import read_ranges
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
 from analytics_pipeline.lakehouse.parse import judgment_of
@@ -72,13 +72,17 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
     rules: QualityRules,
     *,
     ingested_at: datetime | None = None,
+    replays: Sequence[str] = (),
 ) -> BatchReport:
     """``schemas`` holds every version of the batch's projects: each record is judged by the one
-    it names (``schemaVersion``)."""
-    batch_id = run_key(ranges)
+    it names (``schemaVersion``). A run that reads records again for ``replays`` takes only
+    those whose Kafka position bronze does not hold (its ranges are cut anew)."""
+    batch_id = run_key(ranges, replays)
     source = read_ranges(spark, bootstrap_servers, ranges).select(
         "*", F.lit(batch_id).alias("batchId"), F.lit(ingested_at or utc_now()).alias("ingestedAt")
     )
+    if replays:
+        source = source.join(held_in_ranges(spark, tables.bronze_events, ranges), list(POSITION), "left_anti")
     parsed = parse_records(source, schemas, rules).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         records = parsed.count()

@@ -30,6 +30,8 @@ class PlannerCursor:
     next_offsets: dict[TopicPartitionKey, int] = field(default_factory=dict)
     pending_since: datetime | None = None  # first tick that saw records no run was asked for
     replays: dict[TopicPartitionKey, str] = field(default_factory=dict)  # the replay marks acted on
+    # where the planner stood when it acted on a partition's replay: ranges below it are read again
+    replay_until: dict[TopicPartitionKey, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -37,6 +39,7 @@ class PlannerCursor:
                 "next": {f"{t}/{p}": o for (t, p), o in sorted(self.next_offsets.items())},
                 "pending_since": self.pending_since.isoformat() if self.pending_since else None,
                 "replays": {f"{t}/{p}": stamp for (t, p), stamp in sorted(self.replays.items())},
+                "replay_until": {f"{t}/{p}": o for (t, p), o in sorted(self.replay_until.items())},
             },
             sort_keys=True,
         )
@@ -48,8 +51,20 @@ class PlannerCursor:
         data = json.loads(text)
         offsets = {_partition_key(name): int(offset) for name, offset in data.get("next", {}).items()}
         replays = {_partition_key(name): str(stamp) for name, stamp in data.get("replays", {}).items()}
+        until = {_partition_key(name): int(o) for name, o in data.get("replay_until", {}).items()}
         since = data.get("pending_since")
-        return cls(offsets, datetime.fromisoformat(since) if since else None, replays)
+        return cls(offsets, datetime.fromisoformat(since) if since else None, replays, until)
+
+    def replay_stamps(self, run: Iterable[OffsetRange]) -> list[str]:
+        """The replays a run reads records again for (its ranges start below where the planner
+        stood when it acted on them): such a run takes only positions bronze lacks."""
+        return sorted(
+            {
+                self.replays[(r.topic, r.partition)]
+                for r in run
+                if r.start < self.replay_until.get((r.topic, r.partition), -1)
+            }
+        )
 
 
 def _partition_key(name: str) -> TopicPartitionKey:
@@ -85,6 +100,9 @@ def plan_batches(
     with a replay mark not acted on yet starts again from its committed offset."""
     replays = dict(replays or {})
     rewound = {tp for tp, stamp in replays.items() if cursor.replays.get(tp) != stamp}
+    until = {**cursor.replay_until}
+    for tp in rewound:
+        until[tp] = max(cursor.next_offsets.get(tp, 0), committed.get(tp, 0))
     starts = {
         tp: committed.get(tp, 0) if tp in rewound else cursor.next_offsets.get(tp, committed.get(tp, 0))
         for tp in ends
@@ -103,7 +121,9 @@ def plan_batches(
     waited = now - since
     if pending < policy.batch_size and waited < policy.max_wait:
         reason = f"{pending} pending < batch size {policy.batch_size}, waiting {waited.total_seconds():.0f} s"
-        return Plan([], PlannerCursor({**cursor.next_offsets, **starts}, since, replays), pending, reason)
+        return Plan(
+            [], PlannerCursor({**cursor.next_offsets, **starts}, since, replays, until), pending, reason
+        )
     runs = split_runs(pending_ranges, policy.max_records)
     next_offsets = {**cursor.next_offsets, **starts}
     for run in runs:
@@ -113,7 +133,7 @@ def plan_batches(
         reason = f"{pending} pending >= batch size {policy.batch_size}"
     else:
         reason = f"{pending} pending for {waited.total_seconds():.0f} s >= max wait"
-    return Plan(runs, PlannerCursor(next_offsets, None, replays), pending, reason)
+    return Plan(runs, PlannerCursor(next_offsets, None, replays, until), pending, reason)
 
 
 def split_runs(ranges: list[OffsetRange], max_records: int) -> list[list[OffsetRange]]:

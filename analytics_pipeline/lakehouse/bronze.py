@@ -2,18 +2,26 @@
 
 Append-only and idempotent per batch: each batch is one Delta commit tagged with Delta's
 ``txnAppId`` (``bronze:{batchId}``), and a batch id names its offset ranges (``run_key``), so a
-retried run over the same ranges adds nothing. Partitioned by the event's UTC date (null when the
-record has none), so a backfill re-reads only the days it rebuilds.
+retried run over the same ranges adds nothing. A replay's runs cut the ranges anew, so they keep
+only the positions bronze does not hold (``held_in_ranges``). Partitioned by the event's UTC
+date (null when the record has none), so a backfill re-reads only the days it rebuilds.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from collections.abc import Sequence
+from functools import reduce
+
+from delta.tables import DeltaTable
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.lakehouse.tables import BRONZE_COLUMNS
 
 BRONZE_PARTITIONS = ("eventDate",)
+POSITION = ("topic", "partition", "offset")
 
 
 def append_bronze(spark: SparkSession, parsed: DataFrame, path: str, batch_id: str) -> int:
@@ -34,3 +42,24 @@ def append_bronze(spark: SparkSession, parsed: DataFrame, path: str, batch_id: s
 def bronze_source(spark: SparkSession, path: str) -> DataFrame:
     """Bronze rows shaped like the Kafka source, for re-parsing (a backfill re-derives from them)."""
     return spark.read.format("delta").load(path).withColumnRenamed("kafkaTimestamp", "timestamp")
+
+
+def held_in_ranges(spark: SparkSession, path: str, ranges: Sequence[OffsetRange]) -> DataFrame:
+    """The Kafka positions of ``ranges`` that bronze already holds."""
+    if not ranges or not DeltaTable.isDeltaTable(spark, path):
+        return spark.createDataFrame([], "topic string, partition int, offset long")
+    return (
+        spark.read.format("delta")
+        .load(path)
+        .where(reduce(Column.__or__, map(_in_range, ranges)))
+        .select(*POSITION)
+    )
+
+
+def _in_range(r: OffsetRange) -> Column:
+    return (
+        (F.col("topic") == r.topic)
+        & (F.col("partition") == r.partition)
+        & (F.col("offset") >= r.start)
+        & (F.col("offset") < r.end)
+    )

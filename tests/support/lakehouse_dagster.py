@@ -35,9 +35,12 @@ class LakeGraph:
         }
         return pending_ranges(committed or {}, ends)
 
-    def run_etl(self, ranges: list[OffsetRange], **kwargs) -> dg.ExecuteInProcessResult:
+    def run_etl(
+        self, ranges: list[OffsetRange], replays: tuple[str, ...] = (), **kwargs
+    ) -> dg.ExecuteInProcessResult:
         job = self.defs.resolve_job_def("kafka_batch_etl")
-        return job.execute_in_process(run_config=batch_run_config(ranges), instance=self.instance, **kwargs)
+        config = batch_run_config(ranges, replays)
+        return job.execute_in_process(run_config=config, instance=self.instance, **kwargs)
 
     def run_daily(self, day: date, **kwargs) -> dg.ExecuteInProcessResult:
         job = self.defs.resolve_job_def("daily_metrics_job")

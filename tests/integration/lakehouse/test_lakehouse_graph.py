@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.batch_plan import BatchPolicy, PlannerCursor, plan_batches
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.lakehouse.s3a import delta_rs_storage_options
 from analytics_pipeline.query.lake_views import ProjectLake
 from analytics_pipeline.realtime.windows import Granularity, window_start
@@ -417,55 +418,60 @@ def lake_rows(spark, graph: LakeGraph, project_id: str) -> dict[str, list[str]]:
     return found
 
 
-def test_a_replayed_batch_etl_group_runs_its_ranges_again_and_the_tables_stay_exact(
+def test_a_replayed_batch_etl_group_reads_its_ranges_again_and_the_tables_stay_exact(
     graph, spark, project, stack_settings
 ):
-    """`analytics replay --group batch-etl`: the commit sensor does not let the first pass's runs
-    undo the replay, the planner asks for the ranges again, and the runs leave every table as
-    the first pass did."""
+    """`analytics replay --group batch-etl --shift -N`: the commit sensor does not let the first
+    pass's runs undo the replay, the planner asks for the records again in ranges cut anew, and
+    those runs add no row: every table is as the first pass left it."""
     bootstrap, pid = stack_settings.kafka_bootstrap_servers, project.project_id
     days = past_days(2)
     load = LakeLoad(bootstrap, with_schema=set(), seed=11)
-    load.mixed([pid], days, events=120)
+    load.mixed([pid], days, events=150)
     load.flush()
     group = f"etl-{uuid.uuid4().hex[:8]}"
     kafka = KafkaResource(bootstrap_servers=bootstrap, etl_group=group)
-    first = graph.pending([pid])
-    assert graph.run_etl(first).success
+    whole = graph.pending([pid])
+    halves = [
+        [OffsetRange(r.topic, r.partition, r.start, r.start + r.count // 2) for r in whole],
+        [OffsetRange(r.topic, r.partition, r.start + r.count // 2, r.end) for r in whole],
+    ]
+    for ranges in halves:  # the first pass: two runs
+        assert graph.run_etl(ranges).success
     commit_tick(graph, kafka)
-    ends = {(r.topic, r.partition): r.end for r in first}
+    ends = {(r.topic, r.partition): r.end for r in whole}
     assert kafka.etl_committed() == ends
     for day in days:
         assert graph.run_daily(day).success
     before = lake_rows(spark, graph, pid)
     metrics_before = {day: daily_events(spark, graph, day, pid) for day in days}
-    assert sum(len(rows) for rows in before.values()) > 120
+    assert len(before["bronze_events"]) == sum(ends.values())
 
     env = {**os.environ, **stack_settings.as_environment()}
+    shift = ["replay", "--group", group, "--project", pid, "--shift", "-7", "--json"]
     replayed = subprocess.run(
-        [ANALYTICS, "replay", "--group", group, "--project", pid, "--to-earliest", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [ANALYTICS, *shift], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert replayed.returncode == 0, replayed.stderr
     committed, marks = kafka.etl_commits()
-    assert committed == dict.fromkeys(ends, 0)
+    assert committed == {tp: end - 7 for tp, end in ends.items()}
     assert set(marks) == set(ends)
     commit_tick(graph, kafka)
-    assert kafka.etl_committed() == dict.fromkeys(ends, 0), "the first pass's runs do not undo the replay"
+    assert kafka.etl_committed() == committed, "the first pass's runs do not undo the replay"
 
     cursor = PlannerCursor(dict(ends))  # where the planner stood after the first pass
     plan = plan_batches(
         cursor, committed, ends, BatchPolicy(1, timedelta(0), 100_000), utc_now(), replays=marks
     )
     (again,) = plan.runs
-    assert sorted(again) == sorted(first)
-    assert graph.run_etl(again).success
+    assert sorted(again) == sorted(OffsetRange(t, p, end - 7, end) for (t, p), end in ends.items())
+    stamps = plan.cursor.replay_stamps(again)
+    assert stamps == sorted(set(marks.values()))
+    result = graph.run_etl(again, tuple(stamps))
+    assert result.success
+    assert graph.checks(result)["batch_reconciliation"]
     commit_tick(graph, kafka)
-    assert kafka.etl_commits() == (ends, marks), "the replay's runs carry the commits on, the marks kept"
+    assert kafka.etl_commits() == (ends, marks), "the replay's run carries the commits on, the marks kept"
     for day in days:
         assert graph.run_daily(day).success
     assert lake_rows(spark, graph, pid) == before

@@ -65,6 +65,10 @@ def test_a_replay_mark_starts_its_partition_again_from_the_commit_once():
     assert plan.cursor.replays == mark
     again = plan_batches(plan.cursor, {A0: 0, A1: 40}, {A0: 350, A1: 40}, POLICY, NOW, replays=mark)
     assert again.runs == [], "a mark is acted on once"
+    assert plan.cursor.replay_stamps(plan.runs[0]) == ["2026-11-26T11:00:00Z"], (
+        "read again: positions checked"
+    )
+    assert plan.cursor.replay_stamps([OffsetRange("events.a", 0, 350, 400)]) == [], "new records: not"
     newer = {A0: "2026-11-26T11:30:00Z"}
     assert plan_batches(again.cursor, {A0: 300}, {A0: 350}, POLICY, NOW, replays=newer).pending == 50
 
@@ -76,7 +80,7 @@ def test_the_same_ranges_after_a_replay_get_another_run_key():
 
 
 def test_the_cursor_survives_json():
-    cursor = PlannerCursor({A0: 3, ("events.with/slash", 2): 9}, NOW, {A1: "2026-11-26T11:00:00Z"})
+    cursor = PlannerCursor({A0: 3, ("events.with/slash", 2): 9}, NOW, {A1: "2026-11-26T11:00:00Z"}, {A1: 40})
     assert PlannerCursor.from_json(cursor.to_json()) == cursor
     assert PlannerCursor.from_json(None) == PlannerCursor()
 

@@ -99,15 +99,22 @@ def _group_families(snapshot: Snapshot) -> list[Metric]:
         "Records a group committed on a raw-topic partition per second over about the last minute",
         labels=labels,
     )
+    hot = GaugeMetricFamily(
+        "analytics_hot_partition",
+        "1 while the group's lag on the partition is above the factor times its topic's average "
+        "(ANALYTICS_HOT_PARTITION_*); alert with `for: 5m` for the design's sustained rule",
+        labels=labels,
+    )
     for row in snapshot.report.lags:
         values = [row.group, row.topic, str(row.partition)]
         lag.add_metric(values, row.lag)
+        hot.add_metric(values, 1 if row.hot else 0)
         if row.committed is not None:
             committed.add_metric(values, row.committed)
         rate = snapshot.consume_rates.get((row.group, row.topic, row.partition))
         if rate is not None:
             consume.add_metric(values, rate)
-    return [committed, lag, consume]
+    return [committed, lag, consume, hot]
 
 
 def _cluster_families(snapshot: Snapshot) -> list[Metric]:

@@ -68,3 +68,12 @@ def test_kafka_down_says_so_and_keeps_the_election_counter() -> None:
 
 def test_nothing_is_served_before_the_first_poll() -> None:
     assert scrape(None) == {}
+
+
+def test_a_hot_partition_is_one_and_the_others_zero() -> None:
+    ends = TopicEnds({(T, p): 5_000 for p in range(4)}, {})
+    lags = group_lags(ends, {"batch-etl": {(T, 0): 5_000, (T, 1): 5_000, (T, 2): 5_000, (T, 3): 2_000}})
+    got = scrape(Snapshot(StatusReport([], lags), 1_000.0, 0.25, {}, {}, last_success=1_000.0))
+    assert got["analytics_hot_partition"] == {
+        labels(group="batch-etl", topic=T, partition=str(p)): (1 if p == 3 else 0) for p in range(4)
+    }

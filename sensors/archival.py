@@ -68,7 +68,7 @@ def retry_requests(
         (run, ranges)
         for status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
         for run, ranges in runs_with_ranges(
-            instance, archive_events.name, ARCHIVE_OP, status, FAILED_RUNS_LOOKED_AT
+            instance, archive_events.name, ARCHIVE_OP, status, limit=FAILED_RUNS_LOOKED_AT
         )
         if ranges and unarchived(ranges, committed)
     ]

@@ -39,13 +39,11 @@ status: ## Show what runs and whether it is healthy
 demo: up ## Install, start the stack, send a demo load and show where it landed
 	$(BIN)/analytics demo
 
-TEST_WORKERS ?= 2
-
 .PHONY: test
 test: install ## Lint, then every test suite (unit, integration, slow) against real services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest
 
 .PHONY: test-fast
 test-fast: install ## Unit tests only (seconds)

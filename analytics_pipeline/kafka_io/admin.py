@@ -143,6 +143,24 @@ def raw_partition_end_offsets(bootstrap_servers: str, timeout_s: float = 10.0) -
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
 
+def held_spans(
+    bootstrap_servers: str, topics: Iterable[str], timeout_s: float = 10.0
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """[earliest, latest) of every partition of those ``topics`` that exist, asked of the
+    cluster once for them all (one consumer, one request of each kind)."""
+    with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
+        existing = consumer.topics()
+        tps = [
+            TopicPartition(topic, partition)
+            for topic in sorted(set(topics) & existing)
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not tps:
+            return {}
+        earliest, latest = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+    return {(tp.topic, tp.partition): (earliest[tp], latest[tp]) for tp in tps}
+
+
 def raw_partitions(consumer: KafkaConsumer) -> list[TopicPartition]:
     """Every partition of every raw topic (``events.{project_id}``) the consumer's cluster holds."""
     return [

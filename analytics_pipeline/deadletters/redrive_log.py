@@ -7,14 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from analytics_pipeline.metadata.engine import create_metadata_engine
+from analytics_pipeline.metadata.engine import create_metadata_engine, upsert_insert
 from analytics_pipeline.metadata.tables import dead_letter_redrives as table
 from analytics_pipeline.timeutil import utc_now
-
-_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ class Redrive:
 class RedriveLog:
     def __init__(self, url: str) -> None:
         self._engine = create_metadata_engine(url)
-        self._insert = _INSERTS[self._engine.dialect.name]
+        self._insert = upsert_insert(self._engine, "the redrive log")
 
     def of_project(self, project_id: str) -> dict[str, Redrive]:
         query = select(table).where(table.c.project_id == project_id)

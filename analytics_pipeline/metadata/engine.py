@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from analytics_pipeline.metadata.tables import metadata
@@ -16,6 +18,18 @@ def create_metadata_engine(url: str) -> Engine:
     engine = _engine(url)
     metadata.create_all(engine)
     return engine
+
+
+_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
+def upsert_insert(engine: Engine, what: str) -> Any:
+    """The dialect's ``insert`` (it has ``on_conflict_do_nothing``); ``what`` names the caller in
+    the error for a database that is neither."""
+    dialect = engine.dialect.name
+    if dialect not in _INSERTS:
+        raise ValueError(f"{what} runs on SQLite or PostgreSQL, not {dialect}")
+    return _INSERTS[dialect]
 
 
 def _engine(url: str) -> Engine:

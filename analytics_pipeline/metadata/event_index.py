@@ -11,13 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from analytics_pipeline.metadata.engine import create_metadata_engine
+from analytics_pipeline.metadata.engine import create_metadata_engine, upsert_insert
 from analytics_pipeline.metadata.tables import event_index
-
-_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 @dataclass(frozen=True)
@@ -35,10 +31,7 @@ class IndexedEvent:
 class EventIndex:
     def __init__(self, url: str) -> None:
         self._engine = create_metadata_engine(url)
-        dialect = self._engine.dialect.name
-        if dialect not in _INSERTS:
-            raise ValueError(f"the event index runs on SQLite or PostgreSQL, not {dialect}")
-        self._insert = _INSERTS[dialect]
+        self._insert = upsert_insert(self._engine, "the event index")
 
     def add(self, events: Sequence[IndexedEvent]) -> None:
         """Index the events in one transaction; one already indexed keeps its row."""

@@ -115,7 +115,10 @@ def plan_batches(
     pending = sum(r.count for r in pending_ranges)
     if not pending:
         return Plan(
-            [], PlannerCursor({**cursor.next_offsets, **starts}, None, replays), 0, "no pending records"
+            [],
+            PlannerCursor({**cursor.next_offsets, **starts}, None, replays, until),
+            0,
+            "no pending records",
         )
     since = cursor.pending_since or now
     waited = now - since

@@ -69,6 +69,8 @@ def test_a_replay_mark_starts_its_partition_again_from_the_commit_once():
         "read again: positions checked"
     )
     assert plan.cursor.replay_stamps([OffsetRange("events.a", 0, 350, 400)]) == [], "new records: not"
+    idle = plan_batches(PlannerCursor({A0: 350}), {A0: 350}, {A0: 350}, POLICY, NOW, replays=mark)
+    assert idle.cursor.replay_until == {A0: 350}, "kept when nothing is pending too"
     newer = {A0: "2026-11-26T11:30:00Z"}
     assert plan_batches(again.cursor, {A0: 300}, {A0: 350}, POLICY, NOW, replays=newer).pending == 50
 

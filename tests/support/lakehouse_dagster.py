@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+from pyspark.sql import functions as F
 
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_ranges
 from analytics_pipeline.settings import Settings
+from analytics_pipeline.timeutil import utc_now
 from orchestration.definitions import build_definitions
+from orchestration.resources import KafkaResource
 from sensors.kafka_offsets import batch_run_config
 
 
@@ -56,3 +59,24 @@ class LakeGraph:
 
     def checks(self, result: dg.ExecuteInProcessResult) -> dict[str, bool]:
         return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def past_days(n: int) -> list[date]:
+    """The ``n`` days before today, oldest first."""
+    today = utc_now().date()
+    return [today - timedelta(days=k) for k in range(n, 0, -1)]
+
+
+def commit_tick(graph: LakeGraph, kafka: KafkaResource) -> None:
+    with dg.build_sensor_context(instance=graph.instance, resources={"kafka": kafka}) as context:
+        graph.defs.resolve_sensor_def("batch_etl_commit_sensor")(context)
+
+
+def daily_events(spark, graph: LakeGraph, day, project_id: str) -> int:
+    rows = (
+        spark.read.format("delta")
+        .load(graph.defs.resources["lakehouse"].tables.daily_metrics)
+        .where((F.col("metricDate") == F.lit(day)) & (F.col("projectId") == project_id))
+        .collect()
+    )
+    return rows[0].events if rows else 0

@@ -20,11 +20,11 @@ from kafka import KafkaProducer
 from analytics_pipeline.deadletters.letters import DeadLetter, parse_letter_id, read_dead_letters
 from analytics_pipeline.deadletters.redrive_log import Redrive, RedriveLog
 from analytics_pipeline.kafka_io.admin import (
-    KAFKA_API_VERSION,
     raw_partition_end_offsets,
     read_spans,
     topic_offsets,
 )
+from analytics_pipeline.kafka_io.producer import acked_producer
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
@@ -144,15 +144,7 @@ def _claim(letter: DeadLetter, target_end: int) -> Redrive:
 
 
 def _producer(settings: Settings) -> KafkaProducer:
-    return KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        api_version=KAFKA_API_VERSION,
-        client_id="analytics-dlq-redrive",
-        acks="all",
-        enable_idempotence=True,
-        compression_type="snappy",
-        linger_ms=5,
-    )
+    return acked_producer(settings, "analytics-dlq-redrive", linger_ms=5)
 
 
 def _send(

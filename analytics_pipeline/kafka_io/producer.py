@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaProducer
 
@@ -30,6 +31,20 @@ class ProduceFailed(Exception):
     """Kafka did not acknowledge the record in time; the caller must not report it accepted."""
 
 
+def acked_producer(settings: Settings, client_id: str, **tuning: Any) -> KafkaProducer:
+    """The pipeline's producers: acks=all with idempotence (an acknowledged record survives a
+    broker crash, once), snappy; ``tuning`` is each one's linger, batch and timeouts."""
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        api_version=KAFKA_API_VERSION,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        compression_type="snappy",
+        **tuning,
+    )
+
+
 def build_kafka_producer(settings: Settings) -> KafkaProducer:
     """acks=all with idempotence: an acknowledged record survives a broker crash, once.
 
@@ -38,13 +53,9 @@ def build_kafka_producer(settings: Settings) -> KafkaProducer:
     """
     timeout_ms = int(settings.kafka_produce_timeout_s * 1000)
     linger_ms = 2  # each request waits for its ack: linger adds to latency, batching still happens under load
-    return KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        api_version=KAFKA_API_VERSION,
-        client_id="analytics-ingest",
-        acks="all",
-        enable_idempotence=True,
-        compression_type="snappy",
+    return acked_producer(
+        settings,
+        "analytics-ingest",
         linger_ms=linger_ms,
         request_timeout_ms=max(timeout_ms - linger_ms - 1, 1000),
         delivery_timeout_ms=timeout_ms,

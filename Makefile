@@ -24,7 +24,7 @@ install: $(STAMP) ## Install system packages (redis, postgresql, java, maven), t
 	$(BIN)/analytics stack jars
 
 .PHONY: up
-up: install ## Start Kafka, Redis, the APIs, a stream worker, the Dagster UI and daemon (what is not running)
+up: install ## Start Kafka (ANALYTICS_KAFKA_BROKERS=3: three nodes), Redis, the APIs, a stream worker, the Dagster UI and daemon (what is not running)
 	$(BIN)/analytics stack up
 
 .PHONY: down
@@ -43,6 +43,7 @@ demo: up ## Install, start the stack, send a demo load and show where it landed
 test: install ## Lint, then every test suite (unit, integration, slow) against real services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 .PHONY: test-fast
@@ -50,14 +51,15 @@ test-fast: install ## Unit tests only (seconds)
 	$(BIN)/pytest tests/unit -q
 
 .PHONY: lint
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check and format check, and the import contracts (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 .PHONY: bench
 bench: install ## Benchmarks that print figures and ratios against a baseline measured in the same run
-	$(BIN)/python bench/ingest_throughput.py
-	$(BIN)/python bench/dedup_memory.py
+	$(BIN)/python -m bench.ingest_throughput
+	$(BIN)/python -m bench.dedup_memory
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.etl
 	$(BIN)/python -m bench.query
@@ -65,6 +67,7 @@ bench: install ## Benchmarks that print figures and ratios against a baseline me
 	$(BIN)/python -m bench.archive
 	$(BIN)/python -m bench.dlq_redrive
 	$(BIN)/python -m bench.hot_partition
+	$(BIN)/python -m bench.broker_failover
 
 .PHONY: clean
 clean: down ## Stop the stack and delete local state (.local)

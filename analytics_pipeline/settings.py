@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Topic layout per profile: a laptop wants few partitions and no replication; production wants
@@ -20,6 +20,8 @@ _PROFILE_TOPIC_DEFAULTS: dict[str, dict[str, int]] = {
     "local": {"partitions": 3, "replication_factor": 1, "min_insync_replicas": 1},
     "production": {"partitions": 100, "replication_factor": 3, "min_insync_replicas": 2},
 }
+# A 3-broker cluster (ANALYTICS_KAFKA_BROKERS=3): survives one broker, refuses writes without two.
+_CLUSTER_REPLICATION = {"replication_factor": 3, "min_insync_replicas": 2}
 
 
 class Settings(BaseSettings):
@@ -32,18 +34,31 @@ class Settings(BaseSettings):
     jars_dir: Path | None = Field(None, description="JVM jars fetched by Maven; default: {home}/jars.")
 
     # --- Kafka ---
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    kafka_controller_port: int = Field(9093, description="KRaft controller port of the local broker.")
+    kafka_brokers: int = Field(
+        1, description="Nodes of the local KRaft cluster: 1, or 3 (a 3-voter quorum, 3 replicas)."
+    )
+    kafka_bootstrap_servers: str = Field(
+        "", description="Default: 127.0.0.1:9092 (3 brokers: 127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096)."
+    )
+    kafka_controller_port: str = Field(
+        "", description="KRaft controller port of each local node, comma-separated: 9093 (3: 9093,9095,9097)."
+    )
     kafka_topic_partitions: int | None = Field(
         None, ge=1, description="Default: 3 (local), 100 (production)."
     )
     kafka_replication_factor: int | None = Field(
-        None, ge=1, description="Default: 1 (local), 3 (production)."
+        None, ge=1, description="Default: 1 (local), 3 (production, or 3 local brokers)."
     )
     kafka_min_insync_replicas: int | None = Field(
-        None, ge=1, description="Default: 1 (local), 2 (production)."
+        None, ge=1, description="Default: 1 (local), 2 (production, or 3 local brokers)."
     )
     kafka_produce_timeout_s: float = Field(5.0, gt=0, description="Longest wait for acks=all before a 503.")
+    kafka_delivery_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="How long the ingestion producer keeps an event answered 503 (its eventId stays "
+        "claimed meanwhile); default: the produce timeout with one broker, 30 s with three.",
+    )
     kafka_broker_heap: str = Field("768m", description="-Xmx of the local broker JVM.")
     java_home: Path | None = Field(
         None, description="JDK for the local broker (Java 17+); default: java on PATH."
@@ -218,15 +233,46 @@ class Settings(BaseSettings):
     )
     api_key: SecretStr | None = Field(None, description="API key used by `analytics generate`.")
 
+    @field_validator("kafka_brokers")
+    @classmethod
+    def _one_or_three_brokers(cls, value: int) -> int:
+        if value not in (1, 3):  # two voters cannot lose one; three can
+            raise ValueError("kafka_brokers (ANALYTICS_KAFKA_BROKERS) must be 1 or 3")
+        return value
+
     @model_validator(mode="after")
     def _apply_profile_defaults(self) -> Settings:
         defaults = _PROFILE_TOPIC_DEFAULTS[self.profile]
+        if self.kafka_brokers == 3:  # a local cluster that can lose a broker: the production layout
+            defaults = {**defaults, **_CLUSTER_REPLICATION}
         if self.kafka_topic_partitions is None:
             self.kafka_topic_partitions = defaults["partitions"]
         if self.kafka_replication_factor is None:
             self.kafka_replication_factor = defaults["replication_factor"]
         if self.kafka_min_insync_replicas is None:
             self.kafka_min_insync_replicas = defaults["min_insync_replicas"]
+        return self
+
+    @model_validator(mode="after")
+    def _place_local_kafka_nodes(self) -> Settings:
+        """One broker address and one controller port per local node, in the same order."""
+        nodes = range(self.kafka_brokers)
+        if not self.kafka_bootstrap_servers:
+            self.kafka_bootstrap_servers = ",".join(f"127.0.0.1:{9092 + 2 * i}" for i in nodes)
+        if not self.kafka_controller_port:
+            self.kafka_controller_port = ",".join(str(9093 + 2 * i) for i in nodes)
+        ports = self.kafka_controller_port.split(",")
+        if len(ports) != self.kafka_brokers or not all(p.strip().isdigit() for p in ports):
+            raise ValueError(
+                f"ANALYTICS_KAFKA_CONTROLLER_PORT={self.kafka_controller_port!r}: give "
+                f"{self.kafka_brokers} port(s), comma-separated, one per node (ANALYTICS_KAFKA_BROKERS)"
+            )
+        servers = self.kafka_bootstrap_servers.split(",")
+        if self.kafka_brokers > 1 and len(servers) != self.kafka_brokers:
+            raise ValueError(
+                f"ANALYTICS_KAFKA_BOOTSTRAP_SERVERS lists {len(servers)} address(es); with "
+                f"ANALYTICS_KAFKA_BROKERS={self.kafka_brokers} it must list every broker"
+            )
         return self
 
     def as_environment(self) -> dict[str, str]:

@@ -1,1 +1,1 @@
-"""Dagster assets: the streams (external, observed) and, in later issues, the lakehouse."""
+"""Dagster assets: the streams (external, observed), the lakehouse tables, daily_metrics, the archive."""

@@ -9,10 +9,10 @@ and kafka-python; no Spark, so the archive keeps working when Spark or the lake 
 import dagster as dg
 
 from analytics_pipeline.archive.archiver import archive_ranges
-from assets.keys import EVENTS_ARCHIVE
 from assets.offset_config import OffsetRangesConfig
-from assets.streams import RAW_EVENTS
-from orchestration.resources import KafkaResource, ObjectStorageResource
+from keys import EVENTS_ARCHIVE, RAW_EVENTS
+from resources.kafka import KafkaResource
+from resources.object_storage import ObjectStorageResource
 
 ARCHIVE_GROUP = "archive"
 # dagster.yaml gives every pool one run at a time: archive runs never crowd out the lake's runs,

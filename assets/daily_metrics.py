@@ -13,7 +13,7 @@ once their rows are exact again.
 
 # No `from __future__ import annotations` here: Dagster resolves Config annotations when decorating.
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dagster as dg
 from pyspark.sql import DataFrame
@@ -28,12 +28,11 @@ from analytics_pipeline.lakehouse.daily_metrics import (
     write_daily_metrics,
 )
 from analytics_pipeline.lakehouse.rederive import rederive_day
-from assets.keys import DAILY_METRICS, HELD_METADATA, LAKE_POOL, VALIDATED_EVENTS
 from assets.lakehouse import LAKE_GROUP, LAKE_STEP_RETRIES
-from orchestration.resources import LakehouseResource, MetadataResource, QualityResource
+from keys import DAILY_METRICS, HELD_METADATA, LAKE_POOL, VALIDATED_EVENTS
+from quality.daily_metrics_checks import DAILY_METRICS_CHECK_SPECS, daily_metrics_check_results, held_json
+from resources.lakehouse import LakehouseResource, MetadataResource, QualityResource
 
-MATCHES_VALIDATED = "matches_validated_events"
-QUALITY_GATE = "quality_gate"
 BACKFILL_TAG = "dagster/backfill"
 
 
@@ -61,21 +60,7 @@ def build_daily_metrics(partitions_def: dg.DailyPartitionsDefinition) -> dg.Asse
             "A run may cover a range of days (backfills, late events), in one Spark session. "
             "A (project, day) whose validated rows repeat an eventId is held back (quality_gate)."
         ),
-        check_specs=[
-            dg.AssetCheckSpec(
-                MATCHES_VALIDATED,
-                asset=DAILY_METRICS,
-                description="Per (project, day) written: its events equal its rows in validated_events.",
-            ),
-            dg.AssetCheckSpec(
-                QUALITY_GATE,
-                asset=DAILY_METRICS,
-                description=(
-                    "No (project, day) held back: each names every eventId once in validated_events "
-                    "(envelope_expectations: eventId unique per project)."
-                ),
-            ),
-        ],
+        check_specs=DAILY_METRICS_CHECK_SPECS,
     )
     def daily_metrics(
         context: dg.AssetExecutionContext,
@@ -127,27 +112,11 @@ def build_daily_metrics(partitions_def: dg.DailyPartitionsDefinition) -> dg.Asse
                 "dagster/row_count": rows,
                 "events": sum(d["events"] for d in per_day.values()),
                 "purchases": sum(d["purchases"] for d in per_day.values()),
-                HELD_METADATA: dg.MetadataValue.json(_held_json(held)),
+                HELD_METADATA: dg.MetadataValue.json(held_json(held)),
                 "path": dg.MetadataValue.path(tables.daily_metrics),
             }
         )
-        checks = [
-            dg.AssetCheckResult(
-                check_name=MATCHES_VALIDATED,
-                passed=not found,
-                metadata={
-                    "days_checked": (last - first).days + 1,
-                    "differences": dg.MetadataValue.json(found),
-                },
-            ),
-            dg.AssetCheckResult(
-                check_name=QUALITY_GATE,
-                passed=not held,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=_held_description(held) if held else "every (project, day) was written",
-                metadata={HELD_METADATA: dg.MetadataValue.json(_held_json(held))},
-            ),
-        ]
+        checks = daily_metrics_check_results(first, last, found, held)
         return dg.MaterializeResult(metadata=result_metadata, check_results=checks)
 
     return daily_metrics
@@ -164,18 +133,3 @@ def _per_day(metrics: DataFrame) -> dict[str, dict[str, int]]:
         )
         .collect()
     }
-
-
-def _held_json(held: dict[tuple[date, str], int]) -> dict[str, dict[str, int]]:
-    found: dict[str, dict[str, int]] = {}
-    for (day, project), repeated in sorted(held.items()):
-        found.setdefault(day.isoformat(), {})[project] = repeated
-    return found
-
-
-def _held_description(held: dict[tuple[date, str], int]) -> str:
-    pairs = ", ".join(f"{project} on {day}" for day, project in sorted(held))
-    return (
-        f"held back (validated rows repeat an eventId): {pairs}; rebuild those days "
-        "(`analytics lakehouse backfill`) and they are recomputed"
-    )

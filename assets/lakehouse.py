@@ -14,11 +14,11 @@ from analytics_pipeline.kafka_io.topics import project_of_raw_topic
 from analytics_pipeline.lakehouse.batch_etl import BatchReport, run_batch
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.lakehouse.reconcile import reconcile_batch
-from assets.keys import BRONZE_EVENTS, LAKE_POOL, QUARANTINED_EVENTS, VALIDATED_EVENTS
 from assets.offset_config import OffsetRangesConfig
-from assets.streams import RAW_EVENTS
-from orchestration.resources import KafkaResource, LakehouseResource, MetadataResource, QualityResource
-from quality.lakehouse_checks import BATCH_CHECK_SPECS, batch_check_results
+from keys import BRONZE_EVENTS, LAKE_POOL, QUARANTINED_EVENTS, RAW_EVENTS, VALIDATED_EVENTS
+from quality.etl_batch_checks import BATCH_CHECK_SPECS, batch_check_results
+from resources.kafka import KafkaResource
+from resources.lakehouse import LakehouseResource, MetadataResource, QualityResource
 
 LAKE_GROUP = "lakehouse"
 # A step that failed (a broker restart, a lost Spark executor) is retried inside its run; every

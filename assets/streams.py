@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-RAW_EVENTS = dg.AssetKey("raw_events")
+from keys import RAW_EVENTS, REALTIME_METRICS
 
 raw_events = dg.AssetSpec(
     RAW_EVENTS,
@@ -17,8 +17,6 @@ raw_events = dg.AssetSpec(
     group_name="streams",
     metadata={"topic_pattern": "events.{project_id}", "retention": "7 days", "key": "eventId"},
 )
-
-REALTIME_METRICS = dg.AssetKey("realtime_metrics")
 
 realtime_metrics = dg.AssetSpec(
     REALTIME_METRICS,

@@ -11,7 +11,7 @@ Every loader uses its own connection and closes it before memory is read, so tha
 not counted as data. Bucketed layouts are read back once (the membership check they would need),
 which also finishes the incremental rehashing of their hash tables, as production reads would.
 
-Run: .venv/bin/python bench/dedup_memory.py [--keys N]
+Run: .venv/bin/python -m bench.dedup_memory [--keys N]
 """
 
 from __future__ import annotations
@@ -35,14 +35,21 @@ from typing import TypeVar
 
 import redis
 import redis.asyncio as aioredis
-from dedup_constants import HOURS, INTSET_FILL, PENDING_TTL_S, PROJECT, TTL_S
-from dedup_report import breakdown_table, collision_table, memory_table, projection_table, throughput_table
 from rich.console import Console
-from throwaway_redis import BenchError, throwaway_redis
 
 from analytics_pipeline.ingest.dedup import ACCEPTED, Claim, Deduplicator, dedup_key
 from analytics_pipeline.redis_guard import GuardedRedis
 from analytics_pipeline.resilience.breaker import FailureRateBreaker
+from bench.common import BenchError
+from bench.dedup_constants import HOURS, INTSET_FILL, PENDING_TTL_S, PROJECT, TTL_S
+from bench.dedup_report import (
+    breakdown_table,
+    collision_table,
+    memory_table,
+    projection_table,
+    throughput_table,
+)
+from bench.throwaway_redis import throwaway_redis
 
 T = TypeVar("T")
 console = Console(width=None if sys.stdout.isatty() else 170)

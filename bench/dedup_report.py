@@ -1,4 +1,4 @@
-"""The tables `bench/dedup_memory.py` prints: memory per layout, where the bytes go, claim
+"""The tables `python -m bench.dedup_memory` prints: memory per layout, where the bytes go, claim
 throughput, 24 h projections and digest collision odds."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dedup_constants import DAY_S, GB, INTSET_FILL, PENDING_TTL_S, RATES
 from rich.table import Table
+
+from bench.dedup_constants import DAY_S, GB, INTSET_FILL, PENDING_TTL_S, RATES
 
 if TYPE_CHECKING:
     from dedup_memory import Result

@@ -12,7 +12,7 @@ Starts a private Kafka, Redis and ingestion API (fresh ports and state, nothing 
 Every path includes validation, rate limiting, deduplication in Redis and acks=all. Client and
 server share the machine's cores, so figures are lower bounds; the ratios are what to compare.
 
-Run: .venv/bin/python bench/ingest_throughput.py [--events N]
+Run: .venv/bin/python -m bench.ingest_throughput [--events N]
 """
 
 from __future__ import annotations
@@ -20,17 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from rich.console import Console
 from rich.table import Table
 
 from analytics_pipeline.kafka_io.admin import topic_offsets
@@ -44,20 +41,7 @@ from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack import stack
 from analytics_pipeline.stack.isolated import isolated_settings
 from analytics_pipeline.timeutil import utc_now
-
-console = Console(width=None if sys.stdout.isatty() else 140)
-
-
-@dataclass(frozen=True)
-class Result:
-    name: str
-    events: int
-    seconds: float
-    latencies_ms: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds
+from bench.common import Result, console
 
 
 def payloads(count: int) -> list[dict]:

@@ -14,10 +14,7 @@ from pathlib import Path
 import redis
 
 from analytics_pipeline.stack.ports import free_port
-
-
-class BenchError(Exception):
-    """The benchmark could not run as intended; the message says what to do."""
+from bench.common import BenchError
 
 
 @contextmanager

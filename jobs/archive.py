@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.keys import EVENTS_ARCHIVE
+from keys import EVENTS_ARCHIVE
 
 archive_events = dg.define_asset_job(
     "archive_events",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.keys import BRONZE_EVENTS, DAILY_METRICS, QUARANTINED_EVENTS, VALIDATED_EVENTS
+from keys import BRONZE_EVENTS, DAILY_METRICS, QUARANTINED_EVENTS, VALIDATED_EVENTS
 
 kafka_batch_etl = dg.define_asset_job(
     "kafka_batch_etl",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.keys import SENSOR_CHECK_NAMES
-from assets.streams import RAW_EVENTS
+from keys import RAW_EVENTS, SENSOR_CHECK_NAMES
 
 raw_events_quality_job = dg.define_asset_job(
     "raw_events_quality",

@@ -19,14 +19,10 @@ from analytics_pipeline.archive.restore_source import ReceiptWindow, read_archiv
 from analytics_pipeline.lakehouse.rederive import rederive_day
 from analytics_pipeline.lakehouse.restore import etl_done, restore_bronze
 from analytics_pipeline.timeutil import utc_now
-from assets.keys import BRONZE_EVENTS, LAKE_POOL
-from orchestration.resources import (
-    KafkaResource,
-    LakehouseResource,
-    MetadataResource,
-    ObjectStorageResource,
-    QualityResource,
-)
+from keys import BRONZE_EVENTS, LAKE_POOL
+from resources.kafka import KafkaResource
+from resources.lakehouse import LakehouseResource, MetadataResource, QualityResource
+from resources.object_storage import ObjectStorageResource
 
 
 class RestoreConfig(dg.Config):

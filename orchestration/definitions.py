@@ -15,11 +15,11 @@ from jobs.quality import raw_events_quality_job, raw_events_quality_schedule
 from jobs.restore import archive_restore
 from orchestration.partitions import daily_partitions
 from orchestration.resources import build_resources
-from quality.archive_check import archive_keeps_up
-from quality.checks import raw_record_contract
-from quality.dead_letters import dead_letters_check
+from quality.archive_keeps_up import archive_keeps_up
+from quality.dead_letters_redriven import dead_letters_check
 from quality.hot_partitions import hot_partitions_check, produce_skew_check
-from quality.realtime_check import realtime_matches_batch
+from quality.raw_record_contract import raw_record_contract
+from quality.realtime_matches_batch import realtime_matches_batch
 from sensors.archival import build_archival_sensor
 from sensors.dead_letters import build_dead_letter_sensor
 from sensors.etl_commits import build_batch_etl_commit_sensor

@@ -25,9 +25,8 @@ from analytics_pipeline.operations.hot_partitions import (
     assess,
     describe,
 )
-from assets.keys import HOT_PARTITIONS_CHECK, PRODUCE_SKEW_CHECK
-from assets.streams import RAW_EVENTS
-from orchestration.resources import HotPartitionResource
+from keys import HOT_PARTITIONS_CHECK, PRODUCE_SKEW_CHECK, RAW_EVENTS
+from resources.kafka import HotPartitionResource
 
 CHECK_OF_KIND = {LAG: HOT_PARTITIONS_CHECK, SKEW: PRODUCE_SKEW_CHECK}
 PASSED = {

@@ -1,1 +1,2 @@
-"""Dagster sensors over the streams."""
+"""Dagster sensors: what starts runs (Kafka offsets, archival, restore, late events) and what reports
+checks (hot partitions, dead letters)."""

@@ -27,9 +27,10 @@ from analytics_pipeline.lakehouse.offset_ranges import (
     run_key,
 )
 from analytics_pipeline.timeutil import utc_now
-from assets.keys import EVENTS_ARCHIVE
 from jobs.archive import archive_events
-from orchestration.resources import ArchivePolicyResource, KafkaResource
+from keys import EVENTS_ARCHIVE
+from resources.kafka import KafkaResource
+from resources.policies import ArchivePolicyResource
 from sensors.run_ranges import runs_with_ranges, succeeded_ranges
 
 ARCHIVE_OP = EVENTS_ARCHIVE.path[-1]  # the asset's op, whose config carries the ranges

@@ -11,9 +11,9 @@ import json
 
 import dagster as dg
 
-from assets.streams import RAW_EVENTS
-from orchestration.resources import DeadLetterResource
-from quality.dead_letters import check_evaluation
+from keys import RAW_EVENTS
+from quality.dead_letters_redriven import check_evaluation
+from resources.kafka import DeadLetterResource
 
 INTERVAL_S = 60
 

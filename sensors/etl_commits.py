@@ -15,7 +15,7 @@ from analytics_pipeline.lakehouse.batch_plan import advance_commits
 from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey
 from analytics_pipeline.timeutil import parse_rfc3339
 from jobs.lakehouse import kafka_batch_etl
-from orchestration.resources import KafkaResource
+from resources.kafka import KafkaResource
 from sensors.kafka_offsets import BATCH_OP
 from sensors.run_ranges import config_of, runs_with_ranges, succeeded_ranges
 

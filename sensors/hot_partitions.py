@@ -27,8 +27,8 @@ from analytics_pipeline.operations.hot_partitions import (
     describe,
     key_label,
 )
-from orchestration.resources import HotPartitionResource
 from quality.hot_partitions import check_evaluation
+from resources.kafka import HotPartitionResource
 
 
 def build_hot_partition_sensor(

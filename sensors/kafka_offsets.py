@@ -22,9 +22,10 @@ from analytics_pipeline.lakehouse.offset_ranges import (
     run_key,
 )
 from analytics_pipeline.timeutil import utc_now
-from assets.streams import RAW_EVENTS
 from jobs.lakehouse import kafka_batch_etl
-from orchestration.resources import BatchPolicyResource, KafkaResource
+from keys import RAW_EVENTS
+from resources.kafka import KafkaResource
+from resources.policies import BatchPolicyResource
 
 BATCH_OP = "kafka_batch"  # the multi-asset step whose config carries the ranges
 

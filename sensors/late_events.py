@@ -19,7 +19,7 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from analytics_pipeline.timeutil import utc_now
-from assets.keys import DAILY_METRICS, HELD_METADATA, VALIDATED_EVENTS
+from keys import DAILY_METRICS, HELD_METADATA, VALIDATED_EVENTS
 
 PAGE = 100
 

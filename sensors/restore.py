@@ -12,8 +12,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from analytics_pipeline.archive.restore_request import RESTORE_OF_TAG, RESTORE_OP
 from analytics_pipeline.timeutil import utc_now
 from jobs.restore import archive_restore
-
-DAILY_METRICS_OP = "daily_metrics"
+from keys import DAILY_METRICS_OP
 
 
 def rederive_request(run: dg.DagsterRun, lake_start: date, today: date) -> dg.RunRequest | dg.SkipReason:

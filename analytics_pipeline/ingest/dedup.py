@@ -62,16 +62,24 @@ class Deduplicator:
 
     async def confirm(self, project_id: str, event_ids: Sequence[str]) -> bool:
         """Mark acknowledged events as accepted for the full dedup window."""
+        return await self._overwrite(project_id, event_ids, ACCEPTED, self._ttl_s)
+
+    async def hold(self, project_id: str, event_ids: Sequence[str]) -> bool:
+        """Keep pending claims pending another full pending TTL (their event is undecided yet)."""
+        return await self._overwrite(project_id, event_ids, PENDING, self._pending_ttl_s)
+
+    async def _overwrite(self, project_id: str, event_ids: Sequence[str], value: bytes, ttl_s: int) -> bool:
+        """Set existing claims (never create one) to ``value`` for ``ttl_s``."""
         if not event_ids:
             return True
 
-        async def promote(client: Any) -> None:
+        async def overwrite(client: Any) -> None:
             async with client.pipeline(transaction=False) as pipe:
                 for event_id in event_ids:
-                    pipe.set(dedup_key(project_id, event_id), ACCEPTED, xx=True, ex=self._ttl_s)
+                    pipe.set(dedup_key(project_id, event_id), value, xx=True, ex=ttl_s)
                 await pipe.execute()
 
-        return await self._quietly(promote)
+        return await self._quietly(overwrite)
 
     async def release(self, project_id: str, event_ids: Sequence[str]) -> bool:
         """Forget claims of events Kafka did not take; False if Redis could not be told."""

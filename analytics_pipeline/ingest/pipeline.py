@@ -3,6 +3,7 @@ produce. One path for ``/v1/events`` and ``/v1/batch``, so both behave alike."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,9 +20,18 @@ from analytics_pipeline.events.record import UnencodableEvent, kafka_record
 from analytics_pipeline.ingest.dedup import Claim, Deduplicator
 from analytics_pipeline.ingest.metrics import IngestMetrics
 from analytics_pipeline.ingest.ratelimit import RateLimits
+from analytics_pipeline.ingest.refusals import RefusalExplainer
 from analytics_pipeline.ingest.schemas import SchemaRegistry
 from analytics_pipeline.ingest.topic_guard import TopicGuard
-from analytics_pipeline.kafka_io.producer import AckedProducer, OutgoingRecord
+from analytics_pipeline.ingest.undecided import UndecidedEvents
+from analytics_pipeline.kafka_io.producer import (
+    AckedProducer,
+    DeliveryFailed,
+    OutgoingRecord,
+    StillDelivering,
+)
+
+_CLOCK_MARGIN_MS = 1_000  # records are searched from a second before their produce began
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ class IngestOutcome:
     rejected: list[Rejection] = field(default_factory=list)
     retry: list[RetryLater] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # Kafka did not acknowledge: answer 503
+    failure_reason: str | None = None  # why, when the cluster can tell (too few in-sync replicas)
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -93,10 +104,17 @@ class IngestPipeline:
         schemas: SchemaRegistry,
         limits: RateLimits,
         topics: TopicGuard,
+        refusals: RefusalExplainer,
         metrics: IngestMetrics,
         window: TimeWindow,
+        undecided: UndecidedEvents | None = None,
+        settle_timeout_s: float = 60.0,
     ) -> None:
         self._producer = producer
+        self._refusals = refusals
+        self._undecided = undecided
+        self._settle_timeout_s = settle_timeout_s
+        self._settling: set[asyncio.Task[None]] = set()
         self._dedup = dedup
         self._schemas = schemas
         self._limits = limits
@@ -201,6 +219,7 @@ class IngestPipeline:
 
     async def _produce(self, project_id: str, candidates: list[Candidate], outcome: IngestOutcome) -> None:
         started = time.perf_counter()
+        sent_ms = int(time.time() * 1000) - _CLOCK_MARGIN_MS  # the records' CreateTime is later
         try:
             await self._topics.ensure(project_id)
         except Exception as exc:  # noqa: BLE001 - Kafka away: every event fails alike
@@ -208,14 +227,57 @@ class IngestPipeline:
         else:
             errors = await self._producer.send_all([c.record for c in candidates])
         self._metrics.produce_latency.observe(time.perf_counter() - started)
-        failed = []
+        refused, undecided = [], []
         for candidate, error in zip(candidates, errors, strict=True):
-            (outcome.accepted if error is None else failed).append(candidate.event_id)
+            if error is None:
+                outcome.accepted.append(candidate.event_id)
+            elif isinstance(error, StillDelivering) or (
+                isinstance(error, DeliveryFailed) and self._undecided is not None
+            ):  # it may be in a leader's log: decided later (with one broker, given up is refused)
+                undecided.append((candidate.event_id, error.settled))
+            else:
+                refused.append(candidate.event_id)
         await self._dedup.confirm(project_id, outcome.accepted)
-        if failed:
-            # Forget the claims so that the client's retry is accepted, not answered 409.
-            await self._dedup.release(project_id, failed)
-            outcome.failed = failed
+        # Forget the claims of refused events so that the client's retry is accepted, not
+        # answered 409; an event still being delivered keeps its claim until Kafka decides.
+        await self._dedup.release(project_id, refused)
+        if undecided:
+            self._settle_later(project_id, candidates[0].record.topic, undecided, sent_ms)
+        outcome.failed = refused + [event_id for event_id, _settled in undecided]
+        if outcome.failed:
+            outcome.failure_reason = await self._refusals.explain(
+                candidates[0].record.topic,
+                [e.cause if isinstance(e, DeliveryFailed) else e for e in errors if e is not None],
+            )
+
+    def _settle_later(
+        self, project_id: str, topic: str, undecided: list[tuple[str, asyncio.Future[None]]], sent_ms: int
+    ) -> None:
+        """Confirm or release each claim once the producer has settled its record, so that a retry
+        meanwhile is told "in flight", and afterwards 409 (it landed) or 202 (it did not), never
+        a second copy in Kafka."""
+        task = asyncio.create_task(self._settle(project_id, topic, undecided, sent_ms))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def _settle(
+        self, project_id: str, topic: str, undecided: list[tuple[str, asyncio.Future[None]]], sent_ms: int
+    ) -> None:
+        # A record the producer has not settled well after its delivery timeout never will be
+        # (kafka-python can lose track of one in a failover): its fate is read from the log too.
+        await asyncio.wait([settled for _event_id, settled in undecided], timeout=self._settle_timeout_s)
+        landed = {
+            e
+            for e, settled in undecided
+            if settled.done() and not settled.cancelled() and settled.exception() is None
+        }
+        given_up = [e for e, _settled in undecided if e not in landed]
+        if given_up and self._undecided is not None:  # the producer gave up: ask the log itself
+            landed |= await self._undecided.landed(project_id, topic, given_up, sent_ms)
+        await self._dedup.confirm(project_id, sorted(landed))
+        await self._dedup.release(project_id, [e for e, _settled in undecided if e not in landed])
+        if landed:
+            self._metrics.events.labels(project=project_id, outcome="landed_after_503").inc(len(landed))
 
     def _count(self, project_id: str, outcome: IngestOutcome) -> None:
         for name, count in (

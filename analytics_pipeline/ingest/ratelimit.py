@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from collections.abc import Sequence
 
 from limits import RateLimitItem, parse
@@ -44,7 +43,10 @@ class RateLimits:
     async def throttled_events(
         self, project_id: str, event_types: Sequence[str], user_ids: Sequence[str]
     ) -> dict[int, int]:
-        """Index -> Retry-After for events over their per-eventType or per-userId limit."""
+        """Index -> Retry-After for events over their per-eventType or per-userId limit. In a
+        batch as in single requests: of the events sharing a type (or a user), those the window
+        still has room for pass, in order, and the rest are throttled; an event over its type's
+        limit does not spend its user's budget."""
         throttled: dict[int, int] = {}
         for limit, scope, values in (
             (self._event_type, "event_type", event_types),
@@ -52,16 +54,20 @@ class RateLimits:
         ):
             if limit is None:
                 continue
-            for value, cost in Counter(values).items():
-                retry_after = await self._hit(limit, cost, scope, project_id, value)
-                if retry_after is not None:
-                    for index, candidate in enumerate(values):
-                        if candidate == value:
-                            throttled[index] = max(throttled.get(index, 0), retry_after)
+            waiting: dict[str, list[int]] = {}
+            for index, value in enumerate(values):
+                if index not in throttled:
+                    waiting.setdefault(value, []).append(index)
+            for value, indexes in waiting.items():
+                taken, retry_after = await self._take(limit, len(indexes), scope, project_id, value)
+                for index in indexes[taken:]:
+                    throttled[index] = retry_after
         return throttled
 
     async def _hit(self, limit: RateLimitItem, cost: int, *identifiers: str) -> int | None:
-        cost = min(cost, limit.amount)  # a batch larger than the limit passes when the window is empty
+        """The project's load shedding: all or nothing. A request larger than the limit is
+        counted as the limit, so that it passes when the window is empty."""
+        cost = min(cost, limit.amount)
         try:
             allowed = await self._redis.run(lambda _client: self._limiter.hit(limit, *identifiers, cost=cost))
             if allowed:
@@ -69,4 +75,24 @@ class RateLimits:
             stats = await self._redis.run(lambda _client: self._limiter.get_window_stats(limit, *identifiers))
         except RedisUnavailable:
             return None
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return _seconds_until(stats.reset_time)
+
+    async def _take(self, limit: RateLimitItem, wanted: int, *identifiers: str) -> tuple[int, int]:
+        """How many of ``wanted`` events the window has room for (they are counted), and the
+        Retry-After of the others. Redis away: all pass (fail open)."""
+        try:
+            if await self._redis.run(lambda _client: self._limiter.hit(limit, *identifiers, cost=wanted)):
+                return wanted, 0
+            stats = await self._redis.run(lambda _client: self._limiter.get_window_stats(limit, *identifiers))
+            room = min(wanted, stats.remaining)
+            if room and not await self._redis.run(
+                lambda _client: self._limiter.hit(limit, *identifiers, cost=room)
+            ):
+                room = 0  # another request took the room meanwhile: none of these pass
+        except RedisUnavailable:
+            return wanted, 0
+        return room, _seconds_until(stats.reset_time)
+
+
+def _seconds_until(reset_time: float) -> int:
+    return max(1, math.ceil(reset_time - time.time()))

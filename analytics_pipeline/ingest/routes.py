@@ -33,7 +33,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or unknown API key."},
     413: {"model": ErrorBody, "description": "Body too large."},
     429: {"model": ErrorBody, "description": "Rate limit exceeded; see Retry-After."},
-    503: {"model": ErrorBody, "description": "Kafka did not acknowledge in time; retry after Retry-After."},
+    503: {
+        "model": ErrorBody,
+        "description": "Kafka did not acknowledge in time (the message says why when the cluster can "
+        "tell, e.g. too few in-sync replicas); retry after Retry-After.",
+    },
 }
 _DUPLICATE = {409: {"model": ErrorBody, "description": "This eventId was accepted within the last 24 h."}}
 
@@ -78,9 +82,7 @@ def _raise_for_single(outcome: IngestOutcome) -> None:
     if outcome.duplicates:
         raise ApiError(409, "duplicate", f"event {outcome.duplicates[0]} was already accepted")
     if outcome.failed:
-        raise ApiError(
-            503, "kafka_unavailable", "Kafka did not acknowledge the event; retry", retry_after_s=1
-        )
+        raise ApiError(503, "kafka_unavailable", _unacknowledged("the event", outcome), retry_after_s=1)
     if outcome.retry:
         later = outcome.retry[0]
         if later.reason == "throttled":
@@ -111,9 +113,15 @@ async def post_batch(request: Request, credentials: Credentials) -> AsciiJSONRes
     await service.check_project_rate(project_id, len(batch.events))
     outcome = await service.pipeline.ingest(project_id, batch.events, received_at, sent_at)
     if outcome.failed:
-        message = f"Kafka did not acknowledge {len(outcome.failed)} event(s); retry the batch"
+        message = _unacknowledged(f"{len(outcome.failed)} event(s)", outcome) + " the batch"
         raise ApiError(503, "kafka_unavailable", message, retry_after_s=1, extra=outcome.as_dict())
     return AsciiJSONResponse(outcome.as_dict(), status_code=202)
+
+
+def _unacknowledged(what: str, outcome: IngestOutcome) -> str:
+    """The 503's message: what Kafka did not acknowledge, and why when the cluster can tell."""
+    why = f": {outcome.failure_reason}" if outcome.failure_reason else ""
+    return f"Kafka did not acknowledge {what}{why}; retry"
 
 
 def _parse_batch(body: Any, max_events: int) -> BatchIn:

@@ -12,13 +12,15 @@ import asyncio
 import json
 from typing import Any
 
+from cachetools import TTLCache
+
 from analytics_pipeline.events.property_schema import CompiledSchema, compile_schema
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.ttl_cache import MISSING, TTLCache
 
 NOT_FOUND = "NOT_FOUND"
+_MISSING: Any = object()  # tells a cached None ("no schema") from no entry
 
 
 def schema_key(project_id: str, event_type: str, version: int | str) -> str:
@@ -51,22 +53,26 @@ class SchemaRegistry:
         self._store = store
         self._redis = redis
         self._settings = settings
-        self._current: TTLCache[tuple[str, str], CompiledSchema | None] = TTLCache()
-        self._compiled: TTLCache[tuple[str, str, int], CompiledSchema] = TTLCache(max_entries=5_000)
+        self._current: TTLCache[tuple[str, str], CompiledSchema | None] = TTLCache(
+            maxsize=10_000, ttl=settings.schema_local_ttl_s
+        )
+        self._compiled: TTLCache[tuple[str, str, int], CompiledSchema] = TTLCache(
+            maxsize=5_000, ttl=settings.schema_cache_ttl_s
+        )
 
     async def current(self, project_id: str, event_type: str) -> CompiledSchema | None:
         """The schema events of this type must satisfy, or None when none is registered."""
         key = (project_id, event_type)
         # One lookup: "in" then "get" could straddle the expiry and read a stale None as "no schema".
-        cached = self._current.get(key, MISSING)  # type: ignore[arg-type]
-        if cached is not MISSING:
+        cached = self._current.get(key, _MISSING)
+        if cached is not _MISSING:
             return cached
         try:
             schema = await self._from_redis(project_id, event_type)
         except RedisUnavailable:
             stored = await asyncio.to_thread(self._store.latest_schema, project_id, event_type)
             schema = self._compile(stored) if stored else None
-        self._current.set(key, schema, self._settings.schema_local_ttl_s)
+        self._current[key] = schema
         return schema
 
     async def _from_redis(self, project_id: str, event_type: str) -> CompiledSchema | None:
@@ -97,5 +103,5 @@ class SchemaRegistry:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = CompiledSchema(stored.version, compile_schema(stored.json_schema))
-            self._compiled.set(key, compiled, ttl_s=self._settings.schema_cache_ttl_s)
+            self._compiled[key] = compiled
         return compiled

@@ -11,9 +11,11 @@ from analytics_pipeline.ingest.dedup import Deduplicator
 from analytics_pipeline.ingest.metrics import IngestMetrics
 from analytics_pipeline.ingest.pipeline import IngestPipeline
 from analytics_pipeline.ingest.ratelimit import RateLimits
+from analytics_pipeline.ingest.refusals import RefusalExplainer
 from analytics_pipeline.ingest.schemas import SchemaRegistry
 from analytics_pipeline.ingest.topic_guard import TopicGuard
-from analytics_pipeline.kafka_io.producer import AckedProducer
+from analytics_pipeline.ingest.undecided import UndecidedEvents
+from analytics_pipeline.kafka_io.producer import AckedProducer, delivery_timeout_s
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.redis_guard import GuardedRedis
 from analytics_pipeline.settings import Settings
@@ -33,14 +35,23 @@ class IngestService:
         )
         self.auth = ApiKeyResolver(self.store, settings.api_key_cache_ttl_s)
         self.limits = RateLimits(settings, self.redis)
-        # A claim outlives the longest request (topic check + produce), then frees itself.
-        pending_ttl_s = math.ceil(2 * settings.kafka_produce_timeout_s) + 5
+        # A claim outlives the longest request (topic check + produce) and the producer's hold on
+        # an event answered 503 (settled later, see IngestPipeline._settle_later), then frees itself.
+        settle_timeout_s = delivery_timeout_s(settings) + 5
+        pending_ttl_s = math.ceil(settings.kafka_produce_timeout_s + settle_timeout_s) + 10
+        dedup = Deduplicator(self.redis, settings.dedup_ttl_s, pending_ttl_s)
+        # When the producer outlasts the HTTP wait (a cluster), a record it gave up on may still be
+        # committed later: the log is asked before its claim is released.
+        keeps_longer = delivery_timeout_s(settings) > settings.kafka_produce_timeout_s
         self.pipeline = IngestPipeline(
             producer=self.producer,
-            dedup=Deduplicator(self.redis, settings.dedup_ttl_s, pending_ttl_s),
+            dedup=dedup,
+            undecided=UndecidedEvents(settings.kafka_bootstrap_servers, dedup) if keeps_longer else None,
+            settle_timeout_s=settle_timeout_s,
             schemas=SchemaRegistry(self.store, self.redis, settings),
             limits=self.limits,
             topics=TopicGuard(settings),
+            refusals=RefusalExplainer(settings),
             metrics=self.metrics,
             window=TimeWindow(
                 max_future=timedelta(seconds=settings.max_future_skew_s),

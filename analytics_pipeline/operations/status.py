@@ -54,9 +54,7 @@ class StatusReport:
         found = [
             f"hot partition: {r.topic}/{r.partition} in {r.group}, lag {r.lag:,}" for r in self.lags if r.hot
         ]
-        found += [
-            f"{p.kind}: {p.topic}/{p.partition} ({p.in_sync}/{p.replicas} in sync)" for p in self.replicas
-        ]
+        found += [p.describe() for p in self.replicas]
         found += [
             f"dead letters: {project} holds {self.dead_letters.get(project, n):,}, {n:,} not redriven "
             f"(analytics dlq list --project {project})"
@@ -89,6 +87,8 @@ class StatusReport:
                     "replicas": p.replicas,
                     "in_sync": p.in_sync,
                     "kind": p.kind,
+                    "leader": p.leader,
+                    "preferred_leader": p.preferred_leader,
                 }
                 for p in self.replicas
             ],

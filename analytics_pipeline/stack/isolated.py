@@ -30,9 +30,14 @@ _ADDRESS_SETTING = {
 
 def with_new_ports(settings: Settings, *services: str) -> Settings:
     """A copy of the settings in which the named services (keys of ``_ADDRESS_SETTING``) move."""
-    kafka, controller, redis, ingest, query, stream, index, dagster, s3, exporter = free_ports(10)
+    nodes = settings.kafka_brokers
+    redis, ingest, query, stream, index, dagster, s3, exporter, *kafka = free_ports(8 + 2 * nodes)
+    brokers, controllers = kafka[:nodes], kafka[nodes:]
     moves: dict[str, dict[str, Any]] = {
-        "kafka": {"kafka_bootstrap_servers": f"127.0.0.1:{kafka}", "kafka_controller_port": controller},
+        "kafka": {  # every node of the local cluster: a broker port and a controller port
+            "kafka_bootstrap_servers": ",".join(f"127.0.0.1:{port}" for port in brokers),
+            "kafka_controller_port": ",".join(str(port) for port in controllers),
+        },
         "redis": {"redis_url": f"redis://127.0.0.1:{redis}/0"},
         "ingest": {"ingest_port": ingest},
         "query": {"query_port": query},

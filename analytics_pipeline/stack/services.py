@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -103,6 +105,10 @@ class StackService(ABC):
 
     def ensure_running(self) -> ServiceStatus:
         """Start it if needed and wait until healthy; idempotent."""
+        return ensure_running_together([self])[0]
+
+    def start_if_down(self) -> ServiceStatus | None:
+        """Spawn it when nothing answers; its status when already healthy (nothing to wait for)."""
         current = self.status()
         if current.healthy:
             return current
@@ -115,6 +121,10 @@ class StackService(ABC):
             )
         if current.ownership is Ownership.DOWN:
             self.spawn()
+        return None
+
+    def wait_healthy(self) -> ServiceStatus:
+        """Wait for the health check after a start; raises with the log's tail when it times out."""
         if not wait_until(self.healthy, self.start_timeout_s):
             pid_alive = self.process.running_pid() is not None
             hint = "still starting" if pid_alive else "exited"
@@ -127,3 +137,23 @@ class StackService(ABC):
     def stop(self) -> bool:
         """Stop it if (and only if) a pid file of ours says we started it."""
         return self.process.stop()
+
+
+def ensure_running_together(services: Sequence[StackService]) -> list[ServiceStatus]:
+    """Start every one that is down (in parallel: a JVM takes seconds to start), then wait for
+    each: nodes of one quorum (the Kafka cluster) only become healthy once enough of them run,
+    so none may be waited for alone."""
+    if len(services) == 1:
+        started = [services[0].start_if_down()]
+    else:
+        with ThreadPoolExecutor(max_workers=len(services)) as pool:
+            started = list(pool.map(lambda service: service.start_if_down(), services))
+    return [status or service.wait_healthy() for service, status in zip(services, started, strict=True)]
+
+
+def stop_together(services: Sequence[StackService]) -> list[tuple[str, bool]]:
+    """Stop them in parallel (each as ``stop`` does): the last nodes of a quorum would otherwise
+    each wait out their controlled shutdown with no controller left to grant it."""
+    with ThreadPoolExecutor(max_workers=max(len(services), 1)) as pool:
+        stopped = list(pool.map(lambda service: service.stop(), services))
+    return [(service.name, done) for service, done in zip(services, stopped, strict=True)]

@@ -1,5 +1,6 @@
-"""The local stack as a whole, in dependency order: Redis, Kafka, the S3 server, the APIs, the
-streaming worker, the metadata indexer, the metrics exporter, then Dagster's webserver and daemon."""
+"""The local stack as a whole, in dependency order: Redis, Kafka (one node or three), the S3
+server, the APIs, the streaming worker, the metadata indexer, the metrics exporter, then
+Dagster's webserver and daemon."""
 
 from __future__ import annotations
 
@@ -7,37 +8,47 @@ from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.api_servers import IngestServer, QueryServer
 from analytics_pipeline.stack.dagster_services import DagsterDaemon, DagsterWebserver
 from analytics_pipeline.stack.exporter import ExporterProcess
-from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from analytics_pipeline.stack.kafka_broker import KafkaCluster
 from analytics_pipeline.stack.metadata_indexer import MetadataIndexerProcess
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.s3_server import S3Server
-from analytics_pipeline.stack.services import ServiceStatus, StackService
+from analytics_pipeline.stack.services import (
+    ServiceStatus,
+    StackService,
+    ensure_running_together,
+    stop_together,
+)
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 
 
-def stack_services(settings: Settings) -> list[StackService]:
+def start_steps(settings: Settings) -> list[list[StackService]]:
+    """The services in dependency order; the Kafka nodes are one step (a quorum starts together)."""
     return [
-        RedisServer(settings),
-        KafkaBroker(settings),
-        S3Server(settings),
-        IngestServer(settings),
-        QueryServer(settings),
-        StreamWorkerProcess(settings),
-        MetadataIndexerProcess(settings),
-        ExporterProcess(settings),
-        DagsterWebserver(settings),
-        DagsterDaemon(settings),
+        [RedisServer(settings)],
+        KafkaCluster(settings).nodes,
+        [S3Server(settings)],
+        [IngestServer(settings)],
+        [QueryServer(settings)],
+        [StreamWorkerProcess(settings)],
+        [MetadataIndexerProcess(settings)],
+        [ExporterProcess(settings)],
+        [DagsterWebserver(settings)],
+        [DagsterDaemon(settings)],
     ]
+
+
+def stack_services(settings: Settings) -> list[StackService]:
+    return [service for step in start_steps(settings) for service in step]
 
 
 def up(settings: Settings) -> list[ServiceStatus]:
     """Start whatever is not running, wait until all are healthy; idempotent."""
-    return [service.ensure_running() for service in stack_services(settings)]
+    return [status for step in start_steps(settings) for status in ensure_running_together(step)]
 
 
 def down(settings: Settings) -> list[tuple[str, bool]]:
     """Stop, in reverse order, only what our pid files say we started."""
-    return [(service.name, service.stop()) for service in reversed(stack_services(settings))]
+    return [stopped for step in reversed(start_steps(settings)) for stopped in stop_together(step)]
 
 
 def status(settings: Settings) -> list[ServiceStatus]:

@@ -7,14 +7,16 @@ turn into a database query per request.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Annotated
 
+from cachetools import TLRUCache
 from fastapi import Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from analytics_pipeline.metadata.api_keys import hash_api_key
 from analytics_pipeline.metadata.store import MetadataStore
-from analytics_pipeline.ttl_cache import TTLCache
 from analytics_pipeline.web.errors import ApiError
 
 bearer = HTTPBearer(auto_error=False, description="The project's API key: `Authorization: Bearer ak_...`")
@@ -26,10 +28,16 @@ _UNKNOWN_TTL_S = 5.0
 
 
 class ApiKeyResolver:
-    def __init__(self, store: MetadataStore, ttl_s: float) -> None:
+    def __init__(
+        self, store: MetadataStore, ttl_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._store = store
         self._ttl_s = ttl_s
-        self._cache: TTLCache[str, str] = TTLCache()
+        # Key hash -> project id ("" for an unknown key, kept for a shorter time).
+        self._cache: TLRUCache[str, str] = TLRUCache(maxsize=10_000, ttu=self._expires_at, timer=clock)
+
+    def _expires_at(self, _key_hash: str, project_id: str, now: float) -> float:
+        return now + (self._ttl_s if project_id else _UNKNOWN_TTL_S)
 
     async def project_for(self, api_key: str) -> str | None:
         """The project of the key, or None for an unknown or revoked one."""
@@ -38,7 +46,7 @@ class ApiKeyResolver:
         if cached is not None:
             return cached or None
         project_id = await asyncio.to_thread(self._store.project_for_key_hash, key_hash)
-        self._cache.set(key_hash, project_id or _UNKNOWN, self._ttl_s if project_id else _UNKNOWN_TTL_S)
+        self._cache[key_hash] = project_id or _UNKNOWN
         return project_id
 
     async def authenticate(self, credentials: HTTPAuthorizationCredentials | str | None) -> str:

@@ -31,8 +31,7 @@ from analytics_pipeline.stack.isolated import isolated_settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.s3_server import S3Server
 from analytics_pipeline.timeutil import utc_now
-from bench.ingest_throughput import Result, console
-from bench.private_stack import print_checks, run_with_services
+from bench.common import Result, console, print_checks, run_with_services
 from bench.stream.workload import EventSource, create_project, encode, preload
 
 SPAN_S = 3 * 86_400  # events over the last three days

@@ -25,8 +25,7 @@ from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.isolated import isolated_settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.timeutil import utc_now
-from bench.ingest_throughput import Result, console
-from bench.private_stack import print_checks, run_with_services
+from bench.common import Result, console, print_checks, run_with_services
 from bench.stream.workload import EventSource, create_project, encode
 
 

@@ -16,6 +16,7 @@ from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack import stack
 from analytics_pipeline.stack.isolated import isolated_settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from bench.common import BenchError, console
 from bench.etl.freshness import measure_freshness
 from bench.etl.report import (
     etl_checks,
@@ -28,13 +29,12 @@ from bench.etl.report import (
 )
 from bench.etl.throughput import bench_rounds, warm_up
 from bench.etl.workload import load_topic
-from bench.ingest_throughput import console
 from bench.stream.report import exactly_once_table
-from bench.throwaway_redis import BenchError
 
 
-def run_throughput(spark_home: Path, args: argparse.Namespace) -> SparkSession:
-    """Only Kafka runs: nothing else (no stream worker, no daemon) takes the cores from Spark."""
+def run_throughput(spark_home: Path, args: argparse.Namespace) -> tuple[SparkSession, bool]:
+    """Only Kafka runs: nothing else (no stream worker, no daemon) takes the cores from Spark.
+    Also returns whether every round wrote exactly the counts the load holds."""
     settings = isolated_settings(spark_home)
     broker = KafkaBroker(settings)
     try:
@@ -59,11 +59,14 @@ def run_throughput(spark_home: Path, args: argparse.Namespace) -> SparkSession:
     console.print(rounds_table(rounds))
     console.print(throughput_table(rounds))
     console.print(split_table(rounds, cold))
-    console.print(exactly_once_table(etl_checks(rounds, load)))
-    return spark
+    checks = etl_checks(rounds, load)
+    console.print(exactly_once_table(checks))
+    exact = bool(checks) and all(expected == found for _name, expected, found in checks)
+    return spark, exact
 
 
-def run_freshness(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> None:
+def run_freshness(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> bool:
+    """True when every sampled event became queryable."""
     try:
         with console.status("starting a private stack: Kafka, Redis, the APIs, a worker, Dagster ..."):
             started = time.perf_counter()
@@ -78,9 +81,11 @@ def run_freshness(spark: SparkSession, settings: Settings, args: argparse.Namesp
     console.print(model_table(run, settings, args.freshness_rate))
     if missing := len(run.samples) - len(run.landed):
         console.print(f"[red]{missing} of {len(run.samples)} sampled events never became queryable[/red]")
+    return bool(run.samples) and not missing
 
 
-def main() -> None:
+def main() -> int:
+    """Exit status 1 when a count differs or a freshness sample never lands."""
     parser = argparse.ArgumentParser(
         description=bench.etl.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -97,13 +102,17 @@ def main() -> None:
     args = parser.parse_args()
     console.print(f"{os.cpu_count()} cores shared by Kafka, Spark and, for freshness, the whole stack")
     with tempfile.TemporaryDirectory(prefix="bench-etl-") as home:
-        spark = run_throughput(Path(home) / "throughput", args)
+        spark, exact = run_throughput(Path(home) / "throughput", args)
+        fresh = True
         try:
             if args.freshness:
-                run_freshness(spark, isolated_settings(Path(home) / "freshness"), args)
+                fresh = run_freshness(spark, isolated_settings(Path(home) / "freshness"), args)
         finally:
             spark.stop()
+    if not exact:
+        console.print("[bold red]FAILED:[/] an ETL round's counts differ from the load's")
+    return 0 if exact and fresh else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -23,9 +23,9 @@ from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.dagster_services import graphql
 from analytics_pipeline.timeutil import utc_now
+from bench.common import BenchError
 from bench.stream.progress import progress_bar
 from bench.stream.workload import EventSource, create_project
-from bench.throwaway_redis import BenchError
 
 ETL_JOB = "kafka_batch_etl"
 RUNS_QUERY = """{ runsOrError(filter: {pipelineName: "%s"}) { __typename

@@ -19,9 +19,8 @@ from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.services import REPO_ROOT
 from analytics_pipeline.timeutil import utc_now
-from bench.ingest_throughput import console
+from bench.common import BenchError, console
 from bench.stream.workload import PRELOAD_SPAN_S, EventSource, create_project, encode, preload
-from bench.throwaway_redis import BenchError
 
 SCHEMAS_DIR = REPO_ROOT / "examples" / "schemas"  # purchase and add_to_cart: the validated path runs
 REPEAT_EVERY = 100  # 1 % of records sent twice (a producer retry): validated_events must not take the repeat

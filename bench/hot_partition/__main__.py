@@ -27,13 +27,11 @@ from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.isolated import isolated_settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
-from assets.keys import HOT_PARTITIONS_CHECK, PRODUCE_SKEW_CHECK
+from bench.common import BenchError, console, print_checks, run_with_services
 from bench.hot_partition.load import HOT_USER, LoadShape, SkewedLoad, SkewedRound
-from bench.ingest_throughput import console
-from bench.private_stack import print_checks, run_with_services
 from bench.stream.workload import create_project
-from bench.throwaway_redis import BenchError
-from orchestration.resources import HotPartitionResource, KafkaResource
+from keys import HOT_PARTITIONS_CHECK, PRODUCE_SKEW_CHECK
+from resources.kafka import HotPartitionResource, KafkaResource
 from sensors.hot_partitions import build_hot_partition_sensor
 
 CHECKS = (PRODUCE_SKEW_CHECK, HOT_PARTITIONS_CHECK)

@@ -24,12 +24,10 @@ from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.postgres_server import PostgresServer
 from analytics_pipeline.timeutil import utc_now
-from bench.ingest_throughput import Result, console
-from bench.private_stack import print_checks, run_with_services
+from bench.common import BenchError, Result, console, print_checks, run_with_services
 from bench.stream.baselines import bench_bare_consumer
 from bench.stream.progress import progress_bar
 from bench.stream.workload import PRELOAD_SPAN_S, EventSource, create_project, encode, preload
-from bench.throwaway_redis import BenchError
 
 INDEXED = "analytics_index_records_total"
 

@@ -23,12 +23,10 @@ from analytics_pipeline.stack.isolated import isolated_settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.timeutil import parse_rfc3339, utc_now
-from bench.ingest_throughput import console
-from bench.private_stack import print_checks, run_with_services
+from bench.common import BenchError, console, print_checks, run_with_services
 from bench.query.engines import bare_duckdb, spark_sql
 from bench.query.lake import AGGREGATE, Answer, answer_of, hourly_counts, write_events
 from bench.query.latency import Latency, sample_latency, timed
-from bench.throwaway_redis import BenchError
 
 LATENCY_GOAL_MS = 10.0
 MISS_GOAL_S = 2.0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.throwaway_redis import BenchError
+from bench.common import BenchError
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Command line and run order: private stack up, workload, baselines, worker, lag, tables, stack down."""
+"""Command line and run order: a private Kafka and Redis (nothing else: no API, no Dagster daemon
+launching Spark mid-measurement), workload, baselines, worker, lag, tables, then they stop."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from pathlib import Path
 import bench.stream
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
-from analytics_pipeline.stack import stack
 from analytics_pipeline.stack.isolated import isolated_settings
-from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
+from analytics_pipeline.stack.kafka_broker import KafkaBroker
+from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.timeutil import utc_now
-from bench.ingest_throughput import console
+from bench.common import console, run_with_services
 from bench.stream.baselines import bench_bare_consumer, bench_naive_redis
 from bench.stream.checks import counted_in_redis, sum_rejects
 from bench.stream.lag import StreamPlan, bench_lag
@@ -33,10 +34,9 @@ from bench.stream.worker_run import bench_worker
 from bench.stream.workload import PRELOAD_SPAN_S, EventSource, create_project, decode, encode, preload
 
 
-def run_benchmark(settings: Settings, args: argparse.Namespace) -> None:
-    with console.status("stopping the stack's own stream worker (only the measured one may run) ..."):
-        StreamWorkerProcess(settings).stop()
-        project_id = create_project(settings)
+def run_benchmark(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit status 1 when an event was not applied exactly once."""
+    project_id = create_project(settings)
     topic = raw_topic(project_id)
     meter = stack_meter(settings)
     worker_settings = settings.model_copy(update={"stream_group": f"bench-stream-{uuid.uuid4().hex[:8]}"})
@@ -74,9 +74,10 @@ def run_benchmark(settings: Settings, args: argparse.Namespace) -> None:
         ("Redis: all_events 1d counts = records in topic", in_topic, counted_in_redis(settings, project_id)),
     ]
     console.print(exactly_once_table(checks))
+    return 0 if all(expected == found for _name, expected, found in checks) else 1
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=bench.stream.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -84,19 +85,14 @@ def main() -> None:
     parser.add_argument("--lag-seconds", type=float, default=60.0, help="length of the lag run")
     parser.add_argument("--rate", type=float, default=7_000.0, help="events/s produced during the lag run")
     args = parser.parse_args()
-    # The private stack runs no Dagster; the worker's one warning about it would land between tables.
+    # No Dagster runs here; the worker's one warning about it would land between tables.
     logging.getLogger("analytics_pipeline.streaming.dagster_report").setLevel(logging.ERROR)
     console.print(f"{os.cpu_count()} cores shared by Kafka, Redis, the producer and the worker")
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as home:
         settings = isolated_settings(Path(home))
-        try:
-            with console.status("starting a private Kafka, Redis and the services ..."):
-                stack.up(settings)
-            run_benchmark(settings, args)
-        finally:
-            with console.status("stopping the private stack ..."):
-                stack.down(settings)
+        services = [RedisServer(settings), KafkaBroker(settings)]
+        return run_with_services(services, "Kafka and Redis", lambda: run_benchmark(settings, args))
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -15,9 +15,8 @@ from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION
 from analytics_pipeline.realtime.layout import COUNT_FIELD, MetricWindow, metrics_of, processed_key
 from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.settings import Settings
-from bench.ingest_throughput import Result
+from bench.common import BenchError, Result
 from bench.stream.progress import progress_bar
-from bench.throwaway_redis import BenchError
 
 REDIS_CHUNK = 1_000
 

@@ -12,12 +12,11 @@ from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.process import wait_until
 from analytics_pipeline.timeutil import utc_now
-from bench.ingest_throughput import console
+from bench.common import BenchError, console
 from bench.stream.probes import CpuMeter, CpuUse, GroupProbe
 from bench.stream.progress import progress_bar
 from bench.stream.worker_run import WorkerStats, WorkerThread
 from bench.stream.workload import LIVE_SPAN_S, EventSource, bulk_producer, encode
-from bench.throwaway_redis import BenchError
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from analytics_pipeline.kafka_io.admin import admin_client, offsets_consumer
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.redis_server import RedisServer
-from bench.throwaway_redis import BenchError
+from bench.common import BenchError
 
 
 class GroupProbe:

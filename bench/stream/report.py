@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
-from bench.ingest_throughput import Result
+from bench.common import Result
 from bench.stream.lag import LagRun, LagSample
 from bench.stream.probes import CpuUse
 from bench.stream.worker_run import WorkerStats

@@ -11,10 +11,9 @@ from prometheus_client import CollectorRegistry
 from analytics_pipeline.realtime.windows import Granularity
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.streaming.worker import StreamWorker
-from bench.ingest_throughput import Result
+from bench.common import BenchError, Result
 from bench.stream.probes import GroupProbe
 from bench.stream.progress import progress_bar
-from bench.throwaway_redis import BenchError
 
 CLOSED_METRIC = "analytics_stream_closed_window_events_total"
 RETRIES_METRIC = "analytics_stream_batch_retries_total"

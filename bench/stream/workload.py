@@ -21,8 +21,8 @@ from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
+from bench.common import BenchError
 from bench.stream.progress import progress_bar
-from bench.throwaway_redis import BenchError
 
 USERS = 5_000
 PRELOAD_SPAN_S = 30 * 60  # pre-loaded events: the last 30 minutes

@@ -27,7 +27,7 @@ from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.s3_server import S3Server
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 from tests.support.projects import ProjectUnderTest
-from tests.support.stack import isolated_settings, with_new_ports
+from tests.support.stack import isolated_settings, running, with_new_ports
 
 
 @pytest.fixture(scope="session")
@@ -42,55 +42,44 @@ def stack_settings(stack_home: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def redis_server(stack_settings: Settings) -> Iterator[RedisServer]:
-    server = RedisServer(stack_settings)
-    server.ensure_running()
-    yield server
-    server.stop()
+    yield from running(RedisServer(stack_settings))
 
 
 @pytest.fixture(scope="session")
 def kafka_broker(stack_settings: Settings) -> Iterator[KafkaBroker]:
-    broker = KafkaBroker(stack_settings)
-    broker.ensure_running()
-    yield broker
-    broker.stop()
+    yield from running(KafkaBroker(stack_settings))
 
 
 @pytest.fixture(scope="session")
 def s3_server(stack_settings: Settings) -> Iterator[S3Server]:
     """The session's S3 server (S3Proxy over a folder), as `make up` runs it."""
-    server = S3Server(stack_settings)
-    server.ensure_running()
-    yield server
-    server.stop()
+    yield from running(S3Server(stack_settings))
 
 
 @pytest.fixture
 def own_s3(stack_settings: Settings) -> Iterator[S3Server]:
     """An S3 server of the test's own, so stopping it disturbs no other test."""
-    server = S3Server(with_new_ports(stack_settings, "s3"))
-    server.ensure_running()
-    yield server
-    server.stop()
+    yield from running(S3Server(with_new_ports(stack_settings, "s3")))
 
 
 @pytest.fixture(scope="session")
 def ingest_server(
     stack_settings: Settings, redis_server: RedisServer, kafka_broker: KafkaBroker
 ) -> Iterator[IngestServer]:
-    server = IngestServer(stack_settings)
-    server.ensure_running()
-    yield server
-    server.stop()
+    yield from running(IngestServer(stack_settings))
+
+
+@pytest.fixture
+def own_kafka(stack_settings: Settings) -> Iterator[KafkaBroker]:
+    """A Kafka broker of the test's own: stopping it disturbs no other test, and it holds only
+    the topics the test makes."""
+    yield from running(KafkaBroker(with_new_ports(stack_settings, "kafka")))
 
 
 @pytest.fixture
 def own_redis(stack_settings: Settings) -> Iterator[RedisServer]:
     """A Redis of the test's own, so stopping it disturbs no other test."""
-    server = RedisServer(with_new_ports(stack_settings, "redis"))
-    server.ensure_running()
-    yield server
-    server.stop()
+    yield from running(RedisServer(with_new_ports(stack_settings, "redis")))
 
 
 @pytest.fixture(scope="session")
@@ -101,19 +90,13 @@ def stream_worker(
 
     Tests may kill and restart it (``.process.kill()``, ``.ensure_running()``).
     """
-    worker = StreamWorkerProcess(stack_settings)
-    worker.ensure_running()
-    yield worker
-    worker.stop()
+    yield from running(StreamWorkerProcess(stack_settings))
 
 
 @pytest.fixture(scope="session")
 def metadata_indexer(stack_settings: Settings, kafka_broker: KafkaBroker) -> Iterator[MetadataIndexerProcess]:
     """The session's metadata indexer (group metadata-index into the session's metadata store)."""
-    indexer = MetadataIndexerProcess(stack_settings)
-    indexer.ensure_running()
-    yield indexer
-    indexer.stop()
+    yield from running(MetadataIndexerProcess(stack_settings))
 
 
 @pytest.fixture
@@ -137,10 +120,7 @@ def start_worker(stack_settings: Settings, redis_server: RedisServer, kafka_brok
 
 @pytest.fixture(scope="session")
 def query_server(stack_settings: Settings, redis_server: RedisServer) -> Iterator[QueryServer]:
-    server = QueryServer(stack_settings)
-    server.ensure_running()
-    yield server
-    server.stop()
+    yield from running(QueryServer(stack_settings))
 
 
 @pytest.fixture

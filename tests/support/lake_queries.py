@@ -11,7 +11,7 @@ import httpx
 
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.timeutil import format_rfc3339
-from orchestration.resources import KafkaResource
+from resources.kafka import KafkaResource
 from tests.support.events import new_event
 from tests.support.lakehouse_dagster import LakeGraph
 from tests.support.projects import ProjectUnderTest

@@ -14,7 +14,7 @@ from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_rang
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now
 from orchestration.definitions import build_definitions
-from orchestration.resources import KafkaResource
+from resources.kafka import KafkaResource
 from sensors.kafka_offsets import batch_run_config
 
 

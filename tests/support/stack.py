@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack import isolated
@@ -32,3 +33,19 @@ TEST_SETTINGS: dict[str, Any] = {
 
 def isolated_settings(home: Path, **overrides: Any) -> Settings:
     return isolated.isolated_settings(home, **{**TEST_SETTINGS, **overrides})
+
+
+class _Startable(Protocol):
+    def ensure_running(self) -> Any: ...
+
+    def stop(self) -> Any: ...
+
+
+S = TypeVar("S", bound=_Startable)
+
+
+def running(service: S) -> Iterator[S]:
+    """A fixture's body: the service started (unless it runs), yielded, then stopped."""
+    service.ensure_running()
+    yield service
+    service.stop()

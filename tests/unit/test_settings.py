@@ -139,3 +139,41 @@ class TestDerivedValues:
     def test_jar_root_defaults_to_home_jars(self, tmp_path: Path) -> None:
         assert Settings(home=tmp_path).jar_root == tmp_path.resolve() / "jars"
         assert Settings(home=tmp_path, jars_dir=tmp_path / "m2").jar_root == tmp_path.resolve() / "m2"
+
+
+class TestKafkaBrokers:
+    def test_one_broker_is_the_default(self) -> None:
+        settings = Settings()
+        assert (settings.kafka_brokers, settings.kafka_bootstrap_servers, settings.kafka_controller_port) == (
+            1,
+            "127.0.0.1:9092",
+            "9093",
+        )
+
+    def test_three_brokers_list_every_node_and_replicate_three_times(self) -> None:
+        settings = Settings(kafka_brokers=3)
+        assert settings.kafka_bootstrap_servers == "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
+        assert settings.kafka_controller_port == "9093,9095,9097"
+        assert topic_layout(settings) == (3, 3, 2)
+
+    def test_read_from_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("ANALYTICS_KAFKA_BROKERS", "3")
+        assert topic_layout(Settings()) == (3, 3, 2)
+
+    def test_explicit_replication_wins_over_the_cluster_default(self) -> None:
+        assert topic_layout(Settings(kafka_brokers=3, kafka_min_insync_replicas=3)) == (3, 3, 3)
+
+    @pytest.mark.parametrize("brokers", [0, 2, 4])
+    def test_only_one_or_three_brokers(self, brokers: int) -> None:
+        with pytest.raises(ValidationError, match="kafka_brokers"):
+            Settings(kafka_brokers=brokers)
+
+    def test_three_brokers_need_three_addresses(self) -> None:
+        with pytest.raises(ValidationError, match="ANALYTICS_KAFKA_BOOTSTRAP_SERVERS lists 1"):
+            Settings(kafka_brokers=3, kafka_bootstrap_servers="127.0.0.1:9092")
+
+    def test_one_controller_port_per_node(self) -> None:
+        with pytest.raises(ValidationError, match="ANALYTICS_KAFKA_CONTROLLER_PORT"):
+            Settings(kafka_brokers=3, kafka_controller_port="9093")
+        with pytest.raises(ValidationError, match="ANALYTICS_KAFKA_CONTROLLER_PORT"):
+            Settings(kafka_controller_port="nine")

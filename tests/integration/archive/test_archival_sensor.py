@@ -18,7 +18,7 @@ from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.s3_server import S3Server
 from analytics_pipeline.timeutil import utc_now
 from orchestration.definitions import build_definitions
-from orchestration.resources import KafkaResource
+from resources.kafka import KafkaResource
 from sensors.archival import RETRY_OF_TAG
 from tests.support.archival import archived_records, kafka_records, new_raw_topic, topic_ends, write_records
 from tests.support.stack import with_new_ports

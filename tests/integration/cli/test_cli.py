@@ -145,6 +145,27 @@ def test_schema_register_stores_a_version_and_publishes_it(run, tmp_path, redis_
     assert "version 2" in run("schema", "register", project_id, "purchase", str(schema_file)).stderr
 
 
+def test_a_schema_registered_with_the_cli_is_enforced_by_the_running_service(
+    run, tmp_path, api, stack_settings
+):
+    """One chain: `project create`, `schema register`, then the session's ingestion API."""
+    created = json.loads(run("project", "create", unique_name(), "--json").stdout)
+    auth = {"Authorization": f"Bearer {created['api_key']}"}
+    schema_file = tmp_path / "purchase.json"
+    schema_file.write_text(json.dumps({"type": "object", "required": ["orderId"]}))
+    run("schema", "register", created["project_id"], "purchase", str(schema_file))
+
+    refused = api.post("/v1/events", json=new_event(eventType="purchase"), headers=auth)
+    assert refused.status_code == 400, refused.text
+    assert {e["field"]: e["message"] for e in refused.json()["errors"]} == {
+        "properties.orderId": "is required"
+    }
+    kept = new_event(eventType="purchase", properties={"orderId": "o-1"})
+    assert api.post("/v1/events", json=kept, headers=auth).status_code == 202
+    (stored,) = read_topic(stack_settings.kafka_bootstrap_servers, raw_topic(created["project_id"]))
+    assert (stored.key, stored.value["schemaVersion"]) == (kept["eventId"], 1)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [("{not json", "is not JSON"), ('{"type": 5}', "not a valid JSON Schema")],

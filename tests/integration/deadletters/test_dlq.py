@@ -29,7 +29,7 @@ from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.process import wait_until
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
-from orchestration.resources import DeadLetterResource, KafkaResource
+from resources.kafka import DeadLetterResource, KafkaResource
 from sensors.dead_letters import build_dead_letter_sensor
 from tests.support.consumer_group import wait_caught_up
 from tests.support.events import new_event

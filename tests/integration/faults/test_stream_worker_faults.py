@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,8 +15,6 @@ from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.provisioning import provision_project
 from analytics_pipeline.realtime.layout import MetricWindow
 from analytics_pipeline.realtime.windows import Granularity
-from analytics_pipeline.settings import Settings
-from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from analytics_pipeline.stack.process import wait_until
 from analytics_pipeline.timeutil import parse_rfc3339
 from tests.integration.streaming.expected import close_enough, expected_windows
@@ -25,19 +22,10 @@ from tests.integration.streaming.test_worker import generated_load
 from tests.support.consumer_group import wait_caught_up
 from tests.support.kafka_reader import read_topic
 from tests.support.raw_events import RawWriter
-from tests.support.stack import with_new_ports
 
 pytestmark = pytest.mark.slow
 
 EVENTS = 20_000
-
-
-@pytest.fixture
-def own_kafka(stack_settings: Settings, redis_server) -> Iterator[KafkaBroker]:
-    broker = KafkaBroker(with_new_ports(stack_settings, "kafka"))
-    broker.ensure_running()
-    yield broker
-    broker.stop()
 
 
 def assert_redis_matches(client: redis.Redis, project_id: str, events: list[dict]) -> None:

@@ -21,6 +21,7 @@ def test_202_only_with_the_event_in_its_topic_keyed_by_event_id(api, project, st
 
     stored = read_topic(stack_settings.kafka_bootstrap_servers, raw_topic(project.project_id))
 
+    assert len(stored) == len(sent)
     assert sorted(e.key for e in stored) == sorted(b["eventId"] for b in sent)
     partitions = stack_settings.kafka_topic_partitions
     for record in stored:
@@ -77,6 +78,7 @@ def test_batch_sent_at_applies_to_events_without_their_own(api, project, stack_s
     assert sorted(response.json()["accepted"]) == sorted(e["eventId"] for e in events)
 
     stored = read_topic(stack_settings.kafka_bootstrap_servers, raw_topic(project.project_id))
+    assert sorted(r.key for r in stored) == sorted(e["eventId"] for e in events), "both, once each"
     for record in stored:
         lag = parse_rfc3339(record.value["receivedAt"]) - parse_rfc3339(record.value["timestamp"])
         assert timedelta(seconds=50) < lag < timedelta(minutes=3), "corrected to minutes before receipt"

@@ -264,8 +264,10 @@ class TestRateLimits:
         server = start_ingest(rate_limit_project="3/minute")
         busy, quiet = make_project(), make_project()
         with httpx.Client(base_url=server.url) as client:
-            for _ in range(4):
-                client.post("/v1/events", json=new_event(), headers=busy.auth)
+            codes = [
+                client.post("/v1/events", json=new_event(), headers=busy.auth).status_code for _ in range(4)
+            ]
+            assert codes == [202, 202, 202, 429], "the busy project is throttled"
             assert client.post("/v1/events", json=new_event(), headers=quiet.auth).status_code == 202
 
     def test_per_event_type_and_per_user_limits(self, start_ingest, project):
@@ -285,3 +287,51 @@ class TestRateLimits:
                 for _ in range(3)
             ]
             assert [r.status_code for r in signups] == [202, 202, 429]
+
+
+class TestLimitsInsideABatch:
+    """A batch is no way past a per-userId or per-eventType limit: the events over it come back
+    in ``retry`` with ``retryAfter``, as single requests would get 429, and are not in Kafka."""
+
+    def test_a_user_over_the_limit_in_one_batch(self, start_ingest, project, stack_settings):
+        server = start_ingest(rate_limit_user="3/minute")
+        events = [new_event(userId="heavy") for _ in range(4)] + [new_event(userId="light")]
+        answer = httpx.post(
+            f"{server.url}/v1/batch", json={"events": events}, headers=project.auth, timeout=30
+        )
+        assert answer.status_code == 202, answer.text
+        body = answer.json()
+        ids = [e["eventId"] for e in events]
+        assert body["accepted"] == [ids[0], ids[1], ids[2], ids[4]]
+        assert [(r["index"], r["eventId"], r["reason"]) for r in body["retry"]] == [(3, ids[3], "throttled")]
+        assert 1 <= body["retry"][0]["retryAfter"] <= 60
+        stored = read_topic(stack_settings.kafka_bootstrap_servers, raw_topic(project.project_id))
+        assert sorted(r.key for r in stored) == sorted(body["accepted"])
+        again = httpx.post(
+            f"{server.url}/v1/events", json=new_event(userId="heavy"), headers=project.auth, timeout=30
+        )
+        assert again.status_code == 429, "the batch spent the user's budget"
+
+    def test_an_event_type_over_the_limit_in_one_batch(self, start_ingest, project):
+        server = start_ingest(rate_limit_event_type="5/minute")
+        events = [new_event(eventType="signup", userId=f"u{i}") for i in range(7)]
+        answer = httpx.post(
+            f"{server.url}/v1/batch", json={"events": events}, headers=project.auth, timeout=30
+        )
+        assert answer.status_code == 202, answer.text
+        body = answer.json()
+        assert len(body["accepted"]) == 5
+        assert [r["index"] for r in body["retry"]] == [5, 6]
+        assert {r["reason"] for r in body["retry"]} == {"throttled"}
+
+    def test_an_event_over_its_type_limit_does_not_spend_its_user_s(self, start_ingest, project):
+        server = start_ingest(rate_limit_event_type="1/minute", rate_limit_user="2/minute")
+        events = [new_event(eventType="signup", userId="u"), new_event(eventType="signup", userId="u")]
+        first = httpx.post(
+            f"{server.url}/v1/batch", json={"events": events}, headers=project.auth, timeout=30
+        )
+        assert [r["index"] for r in first.json()["retry"]] == [1]
+        other = httpx.post(
+            f"{server.url}/v1/events", json=new_event(eventType="page_view", userId="u"), headers=project.auth
+        )
+        assert other.status_code == 202, "the user spent 1 of 2: the throttled signup did not count"

@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from analytics_pipeline.lakehouse.batch_plan import BatchPolicy, PlannerCursor, plan_batches
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.timeutil import utc_now
-from orchestration.resources import KafkaResource
+from resources.kafka import KafkaResource
 from tests.support.lake_load import LakeLoad
 from tests.support.lakehouse_dagster import LakeGraph, commit_tick, daily_events, past_days
 

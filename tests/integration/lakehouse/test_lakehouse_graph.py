@@ -18,7 +18,7 @@ from analytics_pipeline.query.lake_views import ProjectLake
 from analytics_pipeline.realtime.windows import Granularity, window_start
 from analytics_pipeline.stack.dagster_services import dagster_instance_home
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
-from orchestration.resources import KafkaResource
+from resources.kafka import KafkaResource
 from tests.support.consumer_group import wait_caught_up
 from tests.support.events import new_event
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad

@@ -13,7 +13,7 @@ from analytics_pipeline.kafka_io.admin import commit_group_offsets, topic_offset
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.loadgen.skew import event_ids_on_partition
 from analytics_pipeline.settings import Settings
-from orchestration.resources import HotPartitionResource, KafkaResource
+from resources.kafka import HotPartitionResource, KafkaResource
 from sensors.hot_partitions import build_hot_partition_sensor
 from tests.support.clock import Clock
 from tests.support.projects import ProjectUnderTest

@@ -19,7 +19,7 @@ from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.realtime.windows import Granularity, format_window, window_start
 from analytics_pipeline.stack.api_servers import QueryServer
 from analytics_pipeline.timeutil import format_rfc3339, parse_rfc3339, utc_now
-from orchestration.resources import KafkaResource
+from resources.kafka import KafkaResource
 from tests.support.consumer_group import wait_caught_up
 from tests.support.events import new_event
 from tests.support.lake_queries import Loaded, events_at, new_project, rows, run_etl, send, sql

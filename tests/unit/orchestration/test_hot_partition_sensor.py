@@ -12,7 +12,7 @@ from pydantic import PrivateAttr
 from analytics_pipeline.kafka_io.admin import TopicRecord
 from analytics_pipeline.operations.group_lag import TopicEnds
 from analytics_pipeline.operations.hot_partitions import HotState
-from orchestration.resources import HotPartitionResource, KafkaResource
+from resources.kafka import HotPartitionResource, KafkaResource
 from sensors.hot_partitions import build_hot_partition_sensor
 from tests.support.clock import Clock
 from tests.support.events import new_event

@@ -6,7 +6,7 @@ from datetime import date
 
 import dagster as dg
 
-from assets.keys import HELD_METADATA
+from keys import HELD_METADATA
 from sensors.late_events import LateEventsCursor, days_request, late_days, update_held
 
 TODAY = date(2026, 11, 26)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from analytics_pipeline.stack.services import is_loopback, split_host_port
+from analytics_pipeline.stack.process import ManagedProcess
+from analytics_pipeline.stack.services import (
+    StackError,
+    StackService,
+    ensure_running_together,
+    is_loopback,
+    split_host_port,
+)
 
 
 class TestSplitHostPort:
@@ -72,3 +81,39 @@ class TestIsLoopback:
     )
     def test_other_hosts(self, host: str) -> None:
         assert is_loopback(host) is False
+
+
+class QuorumMember(StackService):
+    """Healthy only once every member of its quorum was spawned, as a KRaft node of three."""
+
+    start_timeout_s = 2.0
+
+    def __init__(self, name: str, quorum: list[QuorumMember], tmp: Path) -> None:
+        super().__init__("127.0.0.1", 1, ManagedProcess(name, tmp / "run", tmp / "logs"))
+        self.name = name
+        self.quorum = quorum
+        self.spawned = False
+
+    def healthy(self) -> bool:
+        return all(member.spawned for member in self.quorum)
+
+    def spawn(self) -> None:
+        self.spawned = True
+
+
+class TestEnsureRunningTogether:
+    def test_every_member_is_spawned_before_any_is_waited_for(self, tmp_path: Path) -> None:
+        quorum: list[QuorumMember] = []
+        quorum += [QuorumMember(f"node-{i}", quorum, tmp_path) for i in (1, 2, 3)]
+        statuses = ensure_running_together(quorum)
+        assert [(s.name, s.healthy) for s in statuses] == [
+            ("node-1", True),
+            ("node-2", True),
+            ("node-3", True),
+        ]
+
+    def test_one_member_alone_times_out_with_its_log(self, tmp_path: Path) -> None:
+        quorum: list[QuorumMember] = []
+        quorum += [QuorumMember(f"node-{i}", quorum, tmp_path) for i in (1, 2, 3)]
+        with pytest.raises(StackError, match="node-1 did not become healthy"):
+            quorum[0].ensure_running()

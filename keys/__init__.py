@@ -1,14 +1,23 @@
-"""Asset keys of the graph, in one place so sensors, checks and jobs name them the same way."""
+"""The names of the Dagster graph (asset keys, check, op and group names, pools), written once.
+
+A leaf: assets, sensors, jobs and quality import it, and it imports nothing of the project, so
+imports run one way (orchestration -> sensors -> jobs -> assets -> quality -> keys -> analytics_pipeline).
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
+RAW_EVENTS = dg.AssetKey("raw_events")
+REALTIME_METRICS = dg.AssetKey("realtime_metrics")
 BRONZE_EVENTS = dg.AssetKey("bronze_events")
 VALIDATED_EVENTS = dg.AssetKey("validated_events")
 QUARANTINED_EVENTS = dg.AssetKey("quarantined_events")
 DAILY_METRICS = dg.AssetKey("daily_metrics")
 EVENTS_ARCHIVE = dg.AssetKey("events_archive")
+
+# The op of daily_metrics (its run config is keyed by it).
+DAILY_METRICS_OP = "daily_metrics"
 
 # daily_metrics' metadata entry naming the (project, day) pairs its quality gate held back
 # ({day: {project: rows too many}}); late_events_sensor reads it to compute them again.
@@ -27,3 +36,10 @@ DEAD_LETTERS_CHECK = "dead_letters_redriven"
 
 # raw_events' checks their sensors report; a scheduled look of its own would overwrite them.
 SENSOR_CHECK_NAMES = (*HOT_CHECK_NAMES, DEAD_LETTERS_CHECK)
+
+# Checks the lakehouse steps report themselves (their specs live in quality/).
+BATCH_RECONCILIATION = "batch_reconciliation"
+BRONZE_EXPECTATIONS = "bronze_expectations"
+MATCHES_VALIDATED = "matches_validated_events"
+QUALITY_GATE = "quality_gate"
+REALTIME_MATCHES_BATCH = "realtime_matches_batch"

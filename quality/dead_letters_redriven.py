@@ -10,9 +10,8 @@ from typing import Any
 import dagster as dg
 
 from analytics_pipeline.deadletters.counts import LetterCount
-from assets.keys import DEAD_LETTERS_CHECK
-from assets.streams import RAW_EVENTS
-from orchestration.resources import DeadLetterResource
+from keys import DEAD_LETTERS_CHECK, RAW_EVENTS
+from resources.kafka import DeadLetterResource
 
 
 def check_outcome(counts: Mapping[str, LetterCount]) -> dict[str, Any]:

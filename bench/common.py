@@ -1,15 +1,35 @@
-"""Run a benchmark against private services (started in order, stopped in reverse whatever
-happens, a ``BenchError`` reported in one line with exit status 2) and show its checks."""
+"""What every benchmark shares: the console, a timed result, the error that stops a run, private
+services started and always stopped, and the table of correctness checks its exit status hangs
+on. Every benchmark runs as ``python -m bench.<name>``."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from rich.console import Console
 from rich.table import Table
 
 from analytics_pipeline.stack.services import StackService
-from bench.ingest_throughput import console
-from bench.throwaway_redis import BenchError
+
+console = Console(width=None if sys.stdout.isatty() else 140)
+
+
+class BenchError(Exception):
+    """The benchmark could not run as intended; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    events: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
 
 
 def run_with_services(services: Sequence[StackService], what: str, body: Callable[[], int]) -> int:

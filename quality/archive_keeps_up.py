@@ -6,8 +6,9 @@ import dagster as dg
 
 from analytics_pipeline.archive.lag import archive_lag
 from analytics_pipeline.timeutil import utc_now
-from assets.keys import EVENTS_ARCHIVE
-from orchestration.resources import ArchivePolicyResource, KafkaResource
+from keys import EVENTS_ARCHIVE
+from resources.kafka import KafkaResource
+from resources.policies import ArchivePolicyResource
 
 
 @dg.asset_check(

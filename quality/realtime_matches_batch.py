@@ -18,10 +18,11 @@ from analytics_pipeline.kafka_io.topics import project_of_raw_topic
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_config
 from analytics_pipeline.lakehouse.realtime_compare import compare_hours, hours_of
 from analytics_pipeline.timeutil import utc_now
-from assets.keys import VALIDATED_EVENTS
-from orchestration.resources import KafkaResource, LakehouseResource, RealtimeResource
+from keys import REALTIME_MATCHES_BATCH, VALIDATED_EVENTS
+from resources.kafka import KafkaResource
+from resources.lakehouse import LakehouseResource
+from resources.realtime import RealtimeResource
 
-REALTIME_MATCHES_BATCH = "realtime_matches_batch"
 WORKER_WAIT_S = 30.0  # how long the check gives the worker to reach the batch's offsets
 
 

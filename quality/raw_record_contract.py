@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 from analytics_pipeline.kafka_io.admin import tail_records
-from assets.streams import RAW_EVENTS
-from orchestration.resources import KafkaResource
+from keys import RAW_EVENTS
 from quality.raw_events import check_records
+from resources.kafka import KafkaResource
 
 SAMPLE_PER_PARTITION = 200
 

@@ -21,17 +21,15 @@ from analytics_pipeline.events.quality_rules import ENVELOPE_SUITE, PURCHASE_SUI
 from analytics_pipeline.lakehouse.batch_etl import BatchReport
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.reconcile import BatchReconciliation
-from assets.keys import BRONZE_EVENTS, VALIDATED_EVENTS
-from orchestration.resources import QualityResource
+from keys import BATCH_RECONCILIATION, BRONZE_EVENTS, BRONZE_EXPECTATIONS, VALIDATED_EVENTS
 from quality.expectations import (
     SuiteOutcome,
     bronze_suite_outcome,
     envelope_suite_outcome,
     purchase_suite_outcome,
 )
+from resources.lakehouse import QualityResource
 
-BATCH_RECONCILIATION = "batch_reconciliation"
-BRONZE_EXPECTATIONS = "bronze_expectations"
 ENVELOPE_EXPECTATIONS = ENVELOPE_SUITE
 PURCHASE_EXPECTATIONS = PURCHASE_SUITE
 

@@ -1,0 +1,83 @@
+"""Dagster resources of the lakehouse: Spark with Delta and the tables, the schemas it judges by,
+and the bounds of its quality rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+from pyspark.sql import SparkSession
+
+from analytics_pipeline.events.quality_rules import DEFAULT_CURRENCIES, QualityRules
+from analytics_pipeline.lakehouse.paths import LakeTables
+from analytics_pipeline.lakehouse.s3a import is_s3a, lake_bucket
+from analytics_pipeline.lakehouse.spark import build_spark_session
+from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
+from analytics_pipeline.objectstore.client import ensure_bucket
+from resources.object_storage import ObjectStorageResource
+
+
+class LakehouseResource(dg.ConfigurableResource):
+    """Spark with Delta (jars fetched by Maven) and the lake's table locations; on S3 (an
+    ``s3a://`` lake root) through the object storage resource's endpoint and credentials."""
+
+    lake_root: str
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "1g"
+    jar_root: str
+    s3: ObjectStorageResource
+
+    @property
+    def tables(self) -> LakeTables:
+        return LakeTables(self.lake_root)
+
+    def spark(self) -> SparkSession:
+        """The process's session; a run launched in its own process starts one (a few seconds).
+        A lake on S3 gets its bucket created on first use, as the archive's is."""
+        endpoint = None
+        if is_s3a(self.lake_root):
+            endpoint = self.s3.endpoint()
+            ensure_bucket(self.s3.get_client(), lake_bucket(self.lake_root))
+        return build_spark_session(
+            self.spark_master, self.spark_driver_memory, Path(self.jar_root), s3=endpoint
+        )
+
+
+class MetadataResource(dg.ConfigurableResource):
+    """The metadata store: every version of the property schemas the lakehouse judges by."""
+
+    url: str
+
+    def all_schemas(self, project_ids: list[str]) -> list[StoredSchema]:
+        store = MetadataStore(self.url)
+        try:
+            return store.all_schemas(project_ids)
+        finally:
+            store.close()
+
+
+class QualityResource(dg.ConfigurableResource):
+    """The bounds of the quality rules: the ingestion service's own time window, and the
+    currencies revenue may be counted in."""
+
+    max_event_age_s: int
+    max_future_skew_s: int
+    currencies: list[str] = sorted(DEFAULT_CURRENCIES)
+
+    def max_event_age(self) -> timedelta:
+        return timedelta(seconds=self.max_event_age_s)
+
+    def max_future(self) -> timedelta:
+        return timedelta(seconds=self.max_future_skew_s)
+
+    def currency_set(self) -> frozenset[str]:
+        return frozenset(self.currencies)
+
+    def rules(self) -> QualityRules:
+        """What the ETL judges each event by (the same bounds the suites check)."""
+        return QualityRules.of(
+            max_event_age_s=self.max_event_age_s,
+            max_future_skew_s=self.max_future_skew_s,
+            currencies=self.currencies,
+        )

@@ -1,0 +1,92 @@
+"""What the ingestion API is told per record: acknowledged, never taken by the producer, given up
+after being taken (it may be in a leader's log), or still held when the HTTP wait ends."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from analytics_pipeline.kafka_io.producer import (
+    AckedProducer,
+    DeliveryFailed,
+    NotSent,
+    OutgoingRecord,
+    StillDelivering,
+)
+
+
+class RecordFuture:
+    """The part of kafka-python's FutureRecordMetadata the producer wrapper uses."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[Any], None]] = []
+        self.errbacks: list[Callable[[BaseException], None]] = []
+
+    def add_callback(self, fn: Callable[[Any], None]) -> None:
+        self.callbacks.append(fn)
+
+    def add_errback(self, fn: Callable[[BaseException], None]) -> None:
+        self.errbacks.append(fn)
+
+
+class ScriptedProducer:
+    """Answers each send as its key says: ``ack``, ``fail``, ``raise`` or ``hold``."""
+
+    def __init__(self) -> None:
+        self.held: list[RecordFuture] = []
+
+    def send(self, topic: str, *, key: bytes, value: bytes) -> RecordFuture:
+        future = RecordFuture()
+        if key == b"raise":
+            raise RuntimeError("no metadata for the topic")
+        if key == b"ack":
+            future.add_callback = lambda fn: fn("metadata")  # type: ignore[method-assign]
+        elif key == b"fail":
+            future.add_errback = lambda fn: fn(TimeoutError("expired"))  # type: ignore[method-assign]
+        else:
+            self.held.append(future)
+        return future
+
+    def close(self, timeout: float = 0) -> None:
+        pass
+
+
+def record(key: str) -> OutgoingRecord:
+    return OutgoingRecord("events.p", key.encode(), b"{}")
+
+
+def test_each_record_says_how_it_ended() -> None:
+    producer = ScriptedProducer()
+    acked = AckedProducer(lambda: producer, timeout_s=0.2, broker_reachable=lambda: False)  # type: ignore[arg-type, return-value]
+
+    async def run() -> list[BaseException | None]:
+        outcomes = await acked.send_all([record("ack"), record("fail"), record("hold")])
+        held = outcomes[2]
+        assert isinstance(held, StillDelivering)
+        assert not held.settled.done()
+        for errback in producer.held[0].errbacks:  # the producer gives up on it after the wait
+            errback(TimeoutError("delivery timeout"))
+        await asyncio.sleep(0)
+        assert isinstance(held.settled.exception(), TimeoutError)
+        return outcomes
+
+    ok, failed, _held = asyncio.run(run())
+    assert ok is None
+    assert isinstance(failed, DeliveryFailed)
+    assert isinstance(failed.cause, TimeoutError)
+
+
+def test_a_record_the_producer_never_took_cannot_land() -> None:
+    acked = AckedProducer(ScriptedProducer, timeout_s=0.2, broker_reachable=lambda: False)  # type: ignore[arg-type, return-value]
+    (outcome,) = asyncio.run(acked.send_all([record("raise")]))
+    assert isinstance(outcome, NotSent)
+    assert "no metadata" in str(outcome)
+
+
+@pytest.mark.parametrize("keys", [[], ["ack", "ack"]])
+def test_nothing_failed_nothing_to_report(keys: list[str]) -> None:
+    acked = AckedProducer(ScriptedProducer, timeout_s=0.2, broker_reachable=lambda: False)  # type: ignore[arg-type, return-value]
+    assert asyncio.run(acked.send_all([record(k) for k in keys])) == [None] * len(keys)

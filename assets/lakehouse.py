@@ -15,7 +15,7 @@ from analytics_pipeline.lakehouse.batch_etl import BatchReport, run_batch
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.lakehouse.reconcile import reconcile_batch
 from assets.offset_config import OffsetRangesConfig
-from keys import BRONZE_EVENTS, LAKE_POOL, QUARANTINED_EVENTS, RAW_EVENTS, VALIDATED_EVENTS
+from keys import BATCH_OP, BRONZE_EVENTS, LAKE_POOL, QUARANTINED_EVENTS, RAW_EVENTS, VALIDATED_EVENTS
 from quality.etl_batch_checks import BATCH_CHECK_SPECS, batch_check_results
 from resources.kafka import KafkaResource
 from resources.lakehouse import LakehouseResource, MetadataResource, QualityResource
@@ -28,7 +28,7 @@ LAKE_STEP_RETRIES = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EX
 
 
 @dg.multi_asset(
-    name="kafka_batch",
+    name=BATCH_OP,
     specs=[
         dg.AssetSpec(
             BRONZE_EVENTS,

@@ -16,8 +16,10 @@ QUARANTINED_EVENTS = dg.AssetKey("quarantined_events")
 DAILY_METRICS = dg.AssetKey("daily_metrics")
 EVENTS_ARCHIVE = dg.AssetKey("events_archive")
 
-# The op of daily_metrics (its run config is keyed by it).
+# The ops whose run config is keyed by them: daily_metrics, and the two that carry offset ranges.
 DAILY_METRICS_OP = "daily_metrics"
+BATCH_OP = "kafka_batch"  # the lakehouse multi-asset (bronze, validated, quarantined)
+ARCHIVE_OP = EVENTS_ARCHIVE.path[-1]
 
 # daily_metrics' metadata entry naming the (project, day) pairs its quality gate held back
 # ({day: {project: rows too many}}); late_events_sensor reads it to compute them again.

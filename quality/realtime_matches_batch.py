@@ -15,10 +15,10 @@ import dagster as dg
 import redis
 
 from analytics_pipeline.kafka_io.topics import project_of_raw_topic
-from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_config
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, op_ranges
 from analytics_pipeline.lakehouse.realtime_compare import compare_hours, hours_of
 from analytics_pipeline.timeutil import utc_now
-from keys import REALTIME_MATCHES_BATCH, VALIDATED_EVENTS
+from keys import BATCH_OP, REALTIME_MATCHES_BATCH, VALIDATED_EVENTS
 from resources.kafka import KafkaResource
 from resources.lakehouse import LakehouseResource
 from resources.realtime import RealtimeResource
@@ -44,11 +44,6 @@ def not_compared(reason: str, **metadata: object) -> dg.AssetCheckResult:
     )
 
 
-def run_ranges(context: dg.AssetCheckExecutionContext) -> list[OffsetRange]:
-    config = context.run.run_config.get("ops", {}).get("kafka_batch", {}).get("config", {})
-    return ranges_from_config(config.get("ranges", []))
-
-
 @dg.asset_check(
     asset=VALIDATED_EVENTS,
     name=REALTIME_MATCHES_BATCH,
@@ -63,7 +58,7 @@ def realtime_matches_batch(
     lakehouse: LakehouseResource,
     realtime: RealtimeResource,
 ) -> dg.AssetCheckResult:
-    ranges = run_ranges(context)
+    ranges = op_ranges(context.run.run_config, BATCH_OP)
     projects = sorted({p for r in ranges if (p := project_of_raw_topic(r.topic))})
     deadline = time.monotonic() + WORKER_WAIT_S
     while (behind := worker_shortfall(kafka, realtime.stream_group, ranges)) and time.monotonic() < deadline:

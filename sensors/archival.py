@@ -28,12 +28,11 @@ from analytics_pipeline.lakehouse.offset_ranges import (
 )
 from analytics_pipeline.timeutil import utc_now
 from jobs.archive import archive_events
-from keys import EVENTS_ARCHIVE
+from keys import ARCHIVE_OP
 from resources.kafka import KafkaResource
 from resources.policies import ArchivePolicyResource
 from sensors.run_ranges import runs_with_ranges, succeeded_ranges
 
-ARCHIVE_OP = EVENTS_ARCHIVE.path[-1]  # the asset's op, whose config carries the ranges
 RETRY_OF_TAG = "analytics/retry_of"
 FAILED_RUNS_LOOKED_AT = 100
 

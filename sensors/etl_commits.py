@@ -12,12 +12,12 @@ from __future__ import annotations
 import dagster as dg
 
 from analytics_pipeline.lakehouse.batch_plan import advance_commits
-from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey
+from analytics_pipeline.lakehouse.offset_ranges import TopicPartitionKey, op_config
 from analytics_pipeline.timeutil import parse_rfc3339
 from jobs.lakehouse import kafka_batch_etl
+from keys import BATCH_OP
 from resources.kafka import KafkaResource
-from sensors.kafka_offsets import BATCH_OP
-from sensors.run_ranges import config_of, runs_with_ranges, succeeded_ranges
+from sensors.run_ranges import runs_with_ranges, succeeded_ranges
 
 
 def commits_to_make(
@@ -35,7 +35,8 @@ def commits_to_make(
     for stamp in sorted(set(replays.values())):
         replayed = {tp for tp, s in replays.items() if s == stamp}
         since = succeeded_ranges(instance, job, BATCH_OP, created_after=parse_rfc3339(stamp))
-        named = [r for run, rs in recent if stamp in config_of(run, BATCH_OP).get("replays", []) for r in rs]
+        naming = [rs for run, rs in recent if stamp in op_config(run.run_config, BATCH_OP).get("replays", [])]
+        named = [r for rs in naming for r in rs]
         moved |= advance_commits(
             {tp: committed.get(tp, 0) for tp in replayed},
             [r for r in [*since, *named] if (r.topic, r.partition) in replayed],

@@ -23,11 +23,9 @@ from analytics_pipeline.lakehouse.offset_ranges import (
 )
 from analytics_pipeline.timeutil import utc_now
 from jobs.lakehouse import kafka_batch_etl
-from keys import RAW_EVENTS
+from keys import BATCH_OP, RAW_EVENTS
 from resources.kafka import KafkaResource
 from resources.policies import BatchPolicyResource
-
-BATCH_OP = "kafka_batch"  # the multi-asset step whose config carries the ranges
 
 
 def batch_run_config(ranges: list[OffsetRange], replays: Sequence[str] = ()) -> dict[str, object]:

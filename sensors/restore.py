@@ -10,13 +10,14 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from analytics_pipeline.archive.restore_request import RESTORE_OF_TAG, RESTORE_OP
+from analytics_pipeline.lakehouse.offset_ranges import op_config
 from analytics_pipeline.timeutil import utc_now
 from jobs.restore import archive_restore
 from keys import DAILY_METRICS_OP
 
 
 def rederive_request(run: dg.DagsterRun, lake_start: date, today: date) -> dg.RunRequest | dg.SkipReason:
-    config = run.run_config.get("ops", {}).get(RESTORE_OP, {}).get("config", {})
+    config = op_config(run.run_config, RESTORE_OP)
     first = max(date.fromisoformat(config["first_day"]), lake_start)
     last = min(date.fromisoformat(config["last_day"]), today - timedelta(days=1))  # closed days only
     if last < first:

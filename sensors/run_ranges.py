@@ -6,17 +6,9 @@ from datetime import datetime
 
 import dagster as dg
 
-from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, ranges_from_config
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, op_ranges
 
 RECENT_RUNS = 500  # runs looked at per tick; far more than finish in one sensor interval
-
-
-def config_of(run: dg.DagsterRun, op: str) -> dict:
-    return run.run_config.get("ops", {}).get(op, {}).get("config", {})
-
-
-def config_ranges(run: dg.DagsterRun, op: str) -> list[OffsetRange]:
-    return ranges_from_config(config_of(run, op).get("ranges", []))
 
 
 def runs_with_ranges(
@@ -31,7 +23,7 @@ def runs_with_ranges(
     records = instance.get_run_records(
         filters=dg.RunsFilter(job_name=job_name, statuses=[status], created_after=created_after), limit=limit
     )
-    return [(record.dagster_run, config_ranges(record.dagster_run, op)) for record in records]
+    return [(record.dagster_run, op_ranges(record.dagster_run.run_config, op)) for record in records]
 
 
 def succeeded_ranges(

@@ -2,7 +2,7 @@
 
 The records are read from Kafka once, judged once (``parse``), held in memory, and written to
 the three tables from there. Every write is idempotent on its own (see ``bronze`` and
-``silver``), so a run killed anywhere and run again over the same ranges ends with the same
+``validated_and_quarantined``), so a run killed anywhere and run again over the same ranges ends with the same
 tables. The batch id is the ranges' run key, so it is the same on every attempt.
 """
 
@@ -22,8 +22,8 @@ from analytics_pipeline.lakehouse.kafka_source import read_ranges
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
 from analytics_pipeline.lakehouse.parse import judgment_of
 from analytics_pipeline.lakehouse.paths import LakeTables
-from analytics_pipeline.lakehouse.silver import append_quarantine, merge_validated
 from analytics_pipeline.lakehouse.tables import JUDGMENT_SCHEMA, SOURCE_SCHEMA
+from analytics_pipeline.lakehouse.validated_and_quarantined import append_new_events, append_quarantine
 from analytics_pipeline.metadata.store import StoredSchema
 from analytics_pipeline.timeutil import utc_now
 
@@ -88,7 +88,7 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
         records = parsed.count()
         bronze_added = append_bronze(spark, parsed, tables.bronze_events, batch_id)
         valid = parsed.where("valid")
-        merged = merge_validated(spark, valid, tables.validated_events, batch_id)
+        appended = append_new_events(spark, valid, tables.validated_events, batch_id)
         quarantine_added = append_quarantine(spark, parsed, tables.quarantined_events, batch_id)
         problems = {
             row.reason: row["count"]
@@ -102,12 +102,12 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
             records_read=records,
             bronze_added=bronze_added,
             valid=valid.count(),
-            validated_added=merged.inserted,
+            validated_added=appended.inserted,
             quarantined=sum(problems.values()),
             quarantine_added=quarantine_added,
             problems=problems,
-            event_dates=merged.dates,
-            projects=merged.projects,
+            event_dates=appended.dates,
+            projects=appended.projects,
         )
     finally:
         parsed.unpersist()

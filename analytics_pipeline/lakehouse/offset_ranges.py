@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 TopicPartitionKey = tuple[str, int]
 
@@ -56,6 +57,16 @@ def ranges_from_config(config: Iterable[Mapping[str, object]]) -> list[OffsetRan
         OffsetRange(str(c["topic"]), int(c["partition"]), int(c["start"]), int(c["end"]))  # type: ignore[arg-type]
         for c in config
     )
+
+
+def op_config(run_config: Mapping[str, Any], op: str) -> Mapping[str, Any]:
+    """The config of ``op`` in a Dagster run config (``{"ops": {op: {"config": ...}}}``)."""
+    return run_config.get("ops", {}).get(op, {}).get("config", {})
+
+
+def op_ranges(run_config: Mapping[str, Any], op: str) -> list[OffsetRange]:
+    """The offset ranges a run of ``op`` was configured to read."""
+    return ranges_from_config(op_config(run_config, op).get("ranges", []))
 
 
 def kafka_source_options(ranges: Iterable[OffsetRange]) -> dict[str, str]:

@@ -24,8 +24,12 @@ from analytics_pipeline.lakehouse.bronze import bronze_source
 from analytics_pipeline.lakehouse.daily_metrics import day_literal
 from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
 from analytics_pipeline.lakehouse.paths import LakeTables
-from analytics_pipeline.lakehouse.silver import ensure_validated_table, first_of_each_event, quarantine_rows
 from analytics_pipeline.lakehouse.tables import VALIDATED_COLUMNS
+from analytics_pipeline.lakehouse.validated_and_quarantined import (
+    ensure_validated_table,
+    first_of_each_event,
+    quarantine_rows,
+)
 from analytics_pipeline.metadata.store import StoredSchema
 
 

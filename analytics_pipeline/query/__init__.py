@@ -1,1 +1,1 @@
-"""The query service: metrics from the real-time aggregates (and, later, the lakehouse)."""
+"""The query service: metrics from Redis and the lakehouse, SQL over the lake, event lookup."""

@@ -18,7 +18,7 @@ from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from analytics_pipeline.lakehouse import batch_etl, silver
+from analytics_pipeline.lakehouse import batch_etl, validated_and_quarantined
 from analytics_pipeline.lakehouse.batch_etl import BatchReport, run_batch
 from analytics_pipeline.lakehouse.kafka_source import read_ranges
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
@@ -50,8 +50,9 @@ PHASES = (READ_PHASE, BRONZE_PHASE, KEYS_PHASE, CREATE_PHASE, INSERT_PHASE, QUAR
 # one is called, and the one that starts when it returns (None: the next call says).
 TIMED = (
     (batch_etl, "append_bronze", BRONZE_PHASE, None),
-    (batch_etl, "merge_validated", KEYS_PHASE, None),
-    (silver, "ensure_validated_table", CREATE_PHASE, INSERT_PHASE),  # merge_validated's middle step
+    (batch_etl, "append_new_events", KEYS_PHASE, None),
+    # append_new_events's middle step
+    (validated_and_quarantined, "ensure_validated_table", CREATE_PHASE, INSERT_PHASE),
     (batch_etl, "append_quarantine", QUARANTINE_PHASE, COUNTS_PHASE),
 )
 
@@ -83,7 +84,7 @@ class PhaseClock:
     and tags each step's Spark jobs with a job group, so the status tracker can count them.
 
     run_batch first counts the parsed batch (the Kafka read, the parse and the cache happen
-    there), then calls the three writes, then counts problems from the cache. merge_validated
+    there), then calls the three writes, then counts problems from the cache. append_new_events
     collects the batch's (project, date) keys before it creates the table and inserts what it lacks.
     """
 

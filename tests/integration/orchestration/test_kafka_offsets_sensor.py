@@ -11,10 +11,10 @@ import pytest
 
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.offset_ranges import ranges_from_config, run_key
-from keys import RAW_EVENTS
+from keys import BATCH_OP, RAW_EVENTS
 from resources.kafka import KafkaResource
 from resources.policies import BatchPolicyResource
-from sensors.kafka_offsets import BATCH_OP, build_kafka_offsets_sensor
+from sensors.kafka_offsets import build_kafka_offsets_sensor
 from tests.support.events import new_event
 from tests.support.raw_events import RawWriter
 

@@ -30,7 +30,7 @@ EVENT_KEY = ("projectId", "eventId")
 
 
 @dataclass(frozen=True)
-class MergeOutcome:
+class AppendOutcome:
     inserted: int
     dates: list[date]  # event dates of the batch's valid rows
     projects: list[str]
@@ -53,8 +53,8 @@ def ensure_validated_table(spark: SparkSession, path: str) -> None:
     )
 
 
-def merge_validated(spark: SparkSession, valid: DataFrame, path: str, batch_id: str) -> MergeOutcome:
-    """Append the batch's events that ``validated_events`` does not hold yet."""
+def append_new_events(spark: SparkSession, valid: DataFrame, path: str, batch_id: str) -> AppendOutcome:
+    """Append the batch's events that ``validated_events`` does not hold yet (insert-if-absent)."""
     # The days and projects are read before deduplicating: copies of an event share its day, and
     # the batch is cached, so this costs no shuffle (a superset would only widen the pruning).
     keys = valid.select("projectId", "eventDate").distinct().collect()
@@ -63,7 +63,7 @@ def merge_validated(spark: SparkSession, valid: DataFrame, path: str, batch_id: 
     projects = sorted({row.projectId for row in keys})
     ensure_validated_table(spark, path)
     if not keys:
-        return MergeOutcome(0, [], [])
+        return AppendOutcome(0, [], [])
     held = (
         spark.read.format("delta")
         .load(path)
@@ -80,7 +80,7 @@ def merge_validated(spark: SparkSession, valid: DataFrame, path: str, batch_id: 
         .option("txnVersion", 0)
         .save(path)
     )
-    return MergeOutcome(commit_metric(spark, path, before, "numOutputRows"), dates, projects)
+    return AppendOutcome(commit_metric(spark, path, before, "numOutputRows"), dates, projects)
 
 
 def quarantine_rows(parsed: DataFrame) -> DataFrame:

@@ -183,6 +183,11 @@ class Settings(BaseSettings):
     etl_sensor_interval_s: int = Field(30, ge=5, description="How often kafka_offsets_sensor looks at Kafka.")
     etl_batch_size: int = Field(50_000, ge=1, description="Pending records that start an ETL run at once.")
     etl_max_wait_s: float = Field(60.0, ge=0, description="Longest a record waits for an ETL run.")
+    lake_dedup_window_s: int = Field(
+        3_600,
+        ge=0,
+        description="validated_events drops an event held already when received this close to it.",
+    )
     etl_max_records_per_run: int = Field(
         500_000, ge=1, description="Most records one ETL run reads; a backlog becomes several runs."
     )

@@ -82,7 +82,14 @@ def kafka_batch(  # noqa: PLR0917 - Dagster injects config and resources by para
     spark = lakehouse.spark()
     tables = lakehouse.tables
     report = run_batch(
-        spark, kafka.bootstrap_servers, ranges, tables, schemas, quality.rules(), replays=config.replays
+        spark,
+        kafka.bootstrap_servers,
+        ranges,
+        tables,
+        schemas,
+        quality.rules(),
+        replays=config.replays,
+        dedup_window=lakehouse.dedup_window(),
     )
     context.log.info(
         f"batch {report.batch_id}: {report.records_read} records, {report.validated_added} new events, "

@@ -51,6 +51,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             spark_driver_memory=settings.spark_driver_memory,
             jar_root=str(settings.jar_root),
             s3=storage,
+            dedup_window_s=settings.lake_dedup_window_s,
         ),
         "metadata": MetadataResource(url=settings.metadata_database_url),
         "dead_letters": DeadLetterResource(kafka=kafka, metadata_url=settings.metadata_database_url),

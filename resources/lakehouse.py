@@ -27,6 +27,11 @@ class LakehouseResource(dg.ConfigurableResource):
     spark_driver_memory: str = "1g"
     jar_root: str
     s3: ObjectStorageResource
+    dedup_window_s: int = 3_600
+
+    def dedup_window(self) -> timedelta:
+        """How far apart in receive time two copies of an event may be for validated to keep one."""
+        return timedelta(seconds=self.dedup_window_s)
 
     @property
     def tables(self) -> LakeTables:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -23,7 +23,11 @@ from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
 from analytics_pipeline.lakehouse.parse import judgment_of
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.tables import JUDGMENT_SCHEMA, SOURCE_SCHEMA
-from analytics_pipeline.lakehouse.validated_and_quarantined import append_new_events, append_quarantine
+from analytics_pipeline.lakehouse.validated_and_quarantined import (
+    DEFAULT_DEDUP_WINDOW,
+    append_new_events,
+    append_quarantine,
+)
 from analytics_pipeline.metadata.store import StoredSchema
 from analytics_pipeline.timeutil import utc_now
 
@@ -73,10 +77,12 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
     *,
     ingested_at: datetime | None = None,
     replays: Sequence[str] = (),
+    dedup_window: timedelta = DEFAULT_DEDUP_WINDOW,
 ) -> BatchReport:
     """``schemas`` holds every version of the batch's projects: each record is judged by the one
     it names (``schemaVersion``). A run that reads records again for ``replays`` takes only
-    those whose Kafka position bronze does not hold (its ranges are cut anew)."""
+    those whose Kafka position bronze does not hold (its ranges are cut anew). Validated events
+    are compared with those received within ``dedup_window`` of them."""
     batch_id = run_key(ranges, replays)
     source = read_ranges(spark, bootstrap_servers, ranges).select(
         "*", F.lit(batch_id).alias("batchId"), F.lit(ingested_at or utc_now()).alias("ingestedAt")
@@ -88,7 +94,7 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
         records = parsed.count()
         bronze_added = append_bronze(spark, parsed, tables.bronze_events, batch_id)
         valid = parsed.where("valid")
-        appended = append_new_events(spark, valid, tables.validated_events, batch_id)
+        appended = append_new_events(spark, valid, tables.validated_events, batch_id, dedup_window)
         quarantine_added = append_quarantine(spark, parsed, tables.quarantined_events, batch_id)
         problems = {
             row.reason: row["count"]

@@ -1,8 +1,15 @@
 """``validated_events`` and ``quarantined_events``: the two ways out of a parsed batch.
 
 Validated rows are unique by (projectId, eventId): a batch is first deduplicated (the lowest
-position wins), then only the events the table does not hold are appended (an anti-join on the
-days and projects the batch touches; a duplicate is the same record, so it has the same date).
+position wins), then only the events the table does not hold are appended: an anti-join against
+the rows of the batch's days and projects that were received near the batch's own events.
+
+A copy of an event is the same record read again (a replay, a redrive, a producer retry: the same
+``receivedAt``) or a client's retry that the API accepted twice (Redis away: received seconds
+later). So the held rows compared are those received within the dedup window (1 h by default)
+of a received hour of the batch, which Delta's file statistics on ``receivedAt`` prune to a few
+files: the cost follows the window's traffic, not the lake's history.
+
 The append carries ``txnAppId`` ``validated:{batchId}``, so a rerun of a committed batch adds
 nothing without even joining. This is MERGE's insert-if-absent, at a third of its cost here; it
 relies on one writer at a time, which Dagster's ``lake`` pool guarantees (dagster.yaml).
@@ -12,7 +19,7 @@ Quarantine rows are appended once per batch (``txnAppId`` ``quarantine:{batchId}
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -27,6 +34,7 @@ from analytics_pipeline.lakehouse.tables import (
 )
 
 EVENT_KEY = ("projectId", "eventId")
+DEFAULT_DEDUP_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -53,21 +61,48 @@ def ensure_validated_table(spark: SparkSession, path: str) -> None:
     )
 
 
-def append_new_events(spark: SparkSession, valid: DataFrame, path: str, batch_id: str) -> AppendOutcome:
-    """Append the batch's events that ``validated_events`` does not hold yet (insert-if-absent)."""
-    # The days and projects are read before deduplicating: copies of an event share its day, and
-    # the batch is cached, so this costs no shuffle (a superset would only widen the pruning).
-    keys = valid.select("projectId", "eventDate").distinct().collect()
+def receive_spans(hours: list[datetime], window: timedelta) -> list[tuple[datetime, datetime]]:
+    """The receive times a held copy of events received in ``hours`` can have: each hour widened
+    by ``window`` on both sides, overlapping spans merged."""
+    spans: list[tuple[datetime, datetime]] = []
+    for hour in sorted(set(hours)):
+        low, high = hour - window, hour + timedelta(hours=1) + window
+        if spans and low <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], high))
+        else:
+            spans.append((low, high))
+    return spans
+
+
+def append_new_events(
+    spark: SparkSession,
+    valid: DataFrame,
+    path: str,
+    batch_id: str,
+    dedup_window: timedelta = DEFAULT_DEDUP_WINDOW,
+) -> AppendOutcome:
+    """Append the batch's events that ``validated_events`` does not hold yet (insert-if-absent),
+    comparing with the rows received within ``dedup_window`` of the batch's events."""
+    # Read before deduplicating: copies of an event share its day, and the batch is cached, so this
+    # costs no shuffle (a superset would only widen the pruning).
+    keys = (
+        valid.select("projectId", "eventDate", F.date_trunc("hour", "receivedAt").alias("hour"))
+        .distinct()
+        .collect()
+    )
     source = first_of_each_event(valid.select(*VALIDATED_COLUMNS))
     dates = sorted({row.eventDate for row in keys})
     projects = sorted({row.projectId for row in keys})
     ensure_validated_table(spark, path)
     if not keys:
         return AppendOutcome(0, [], [])
+    near = F.lit(False)
+    for low, high in receive_spans([row.hour for row in keys], dedup_window):
+        near = near | F.col("receivedAt").between(low, high)
     held = (
         spark.read.format("delta")
         .load(path)
-        .where(F.col("eventDate").isin(dates) & F.col("projectId").isin(projects))
+        .where(F.col("eventDate").isin(dates) & F.col("projectId").isin(projects) & near)
         .select(*EVENT_KEY)
     )
     before = latest_version(spark, path)

@@ -24,5 +24,14 @@ a light steady load of single events posted to /v1/events, each 202 timed; then 
 each event is queryable in validated_events, from the daemon's kafka_batch_etl runs, split into
 the wait for a run, its launch and its Spark work.
 
+Steady state (--steady, a run of its own). A private Kafka and two lakes holding the same
+history of --history validated events over 7 days; then --batches consecutive batches of
+--batch-events events landing on those days (late events included, repeats within and across
+batches), each written by run_batch into one lake and by the ceiling (with the same
+deduplication) into the other. Reported per batch: the lake's rows, the rows the deduplication
+compared with, and the cost per record of both paths. The goals: the last batches' cost per event
+at most 1.2x the first ones', and the ETL at least 0.8x the ceiling.
+
 Run: .venv/bin/python -m bench.etl [--events N] [--rounds R] [--freshness/--no-freshness]
+     .venv/bin/python -m bench.etl --steady [--history N] [--batches B] [--batch-events E]
 """

@@ -27,6 +27,7 @@ from bench.etl.report import (
     split_table,
     throughput_table,
 )
+from bench.etl.steady import goals_table, run_steady, steady_table
 from bench.etl.throughput import bench_rounds, warm_up
 from bench.etl.workload import load_topic
 from bench.stream.report import exactly_once_table
@@ -84,6 +85,29 @@ def run_freshness(spark: SparkSession, settings: Settings, args: argparse.Namesp
     return bool(run.samples) and not missing
 
 
+def steady(home: Path, args: argparse.Namespace) -> bool:
+    """The lake at steady state, on a private Kafka; True when every count is exact."""
+    settings = isolated_settings(home)
+    broker = KafkaBroker(settings)
+    try:
+        with console.status("starting a private Kafka ..."):
+            broker.ensure_running()
+        spark = spark_session(settings, app_name="bench-etl-steady")
+        try:
+            timings, checks = run_steady(
+                spark, settings, home / "work", args.history, args.batches, args.batch_events
+            )
+        finally:
+            spark.stop()
+    finally:
+        with console.status("stopping the private Kafka ..."):
+            broker.stop()
+    console.print(steady_table(timings))
+    console.print(goals_table(timings))
+    console.print(exactly_once_table(checks))
+    return all(expected == found for _name, expected, found in checks)
+
+
 def main() -> int:
     """Exit status 1 when a count differs or a freshness sample never lands."""
     parser = argparse.ArgumentParser(
@@ -99,8 +123,22 @@ def main() -> int:
     )
     parser.add_argument("--freshness-seconds", type=float, default=60.0, help="length of the steady load")
     parser.add_argument("--freshness-rate", type=float, default=2.0, help="events/s posted, one per request")
+    parser.add_argument(
+        "--steady",
+        action="store_true",
+        help="only the steady state: a lake with history, batch by batch",
+    )
+    parser.add_argument("--history", type=int, default=1_000_000, help="events held before (--steady)")
+    parser.add_argument("--batches", type=int, default=20, help="consecutive batches measured (--steady)")
+    parser.add_argument("--batch-events", type=int, default=55_000, help="events per batch (--steady)")
     args = parser.parse_args()
     console.print(f"{os.cpu_count()} cores shared by Kafka, Spark and, for freshness, the whole stack")
+    if args.steady:
+        with tempfile.TemporaryDirectory(prefix="bench-etl-steady-") as home:
+            exact = steady(Path(home), args)
+        if not exact:
+            console.print("[bold red]FAILED:[/] a batch's counts differ from the load's")
+        return 0 if exact else 1
     with tempfile.TemporaryDirectory(prefix="bench-etl-") as home:
         spark, exact = run_throughput(Path(home) / "throughput", args)
         fresh = True

@@ -22,9 +22,13 @@ class LakeGraph:
     """The code location's Definitions over a private lake, with one ephemeral instance."""
 
     def __init__(
-        self, settings: Settings, lake_dir: Path | str, instance: dg.DagsterInstance | None = None
+        self,
+        settings: Settings,
+        lake_dir: Path | str,
+        instance: dg.DagsterInstance | None = None,
+        spark_master: str = "local[2]",
     ) -> None:
-        self.settings = settings.model_copy(update={"lake_dir": str(lake_dir), "spark_master": "local[2]"})
+        self.settings = settings.model_copy(update={"lake_dir": str(lake_dir), "spark_master": spark_master})
         self.defs = build_definitions(self.settings)
         self.instance = instance or dg.DagsterInstance.ephemeral()
 

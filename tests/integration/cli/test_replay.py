@@ -4,11 +4,7 @@ the group reads the records again, and every aggregate is what the first pass le
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
@@ -19,24 +15,12 @@ from analytics_pipeline.operations.replay import active_members
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.process import wait_until
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
+from tests.support.cli import analytics
 from tests.support.consumer_group import wait_caught_up
 from tests.support.events import new_event
 from tests.support.raw_events import RawWriter
 
 pytestmark = pytest.mark.integration
-
-ANALYTICS = str(Path(sys.executable).with_name("analytics"))
-
-
-def analytics(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ANALYTICS, *args],
-        env={**os.environ, **settings.as_environment(), "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def aggregates(client: redis.Redis, project_id: str) -> dict[bytes, int]:

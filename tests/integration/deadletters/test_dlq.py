@@ -7,10 +7,8 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -26,30 +24,17 @@ from analytics_pipeline.metadata.engine import create_metadata_engine
 from analytics_pipeline.metadata.tables import dead_letter_redrives
 from analytics_pipeline.realtime.layout import MetricWindow
 from analytics_pipeline.realtime.windows import Granularity, window_start
-from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.process import wait_until
 from analytics_pipeline.timeutil import format_rfc3339, utc_now
 from resources.kafka import DeadLetterResource, KafkaResource
 from sensors.dead_letters import build_dead_letter_sensor
+from tests.support.cli import ANALYTICS, analytics
 from tests.support.consumer_group import wait_caught_up
 from tests.support.events import new_event
 from tests.support.kafka_reader import read_records
 from tests.support.raw_events import RawWriter, raw_record
 
 pytestmark = pytest.mark.integration
-
-ANALYTICS = str(Path(sys.executable).with_name("analytics"))
-
-
-def analytics(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ANALYTICS, *args],
-        env={**os.environ, **settings.as_environment(), "COLUMNS": "200", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def redriven_copies(bootstrap: str, project_id: str) -> Counter[str]:

@@ -1,9 +1,10 @@
 """The batch ETL on real Kafka and Spark with Delta: a rerun over the same ranges changes nothing,
-and a later batch's repeats of earlier events are dropped."""
+and a later batch's repeats of earlier events are dropped, within the receive window."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 from pyspark.sql import functions as F
@@ -15,8 +16,10 @@ from analytics_pipeline.lakehouse.batch_etl import run_batch
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_ranges
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.reconcile import reconcile_batch
-from analytics_pipeline.timeutil import utc_now
+from analytics_pipeline.timeutil import format_rfc3339, utc_now
+from tests.support.events import new_event
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
+from tests.support.raw_events import RawWriter, raw_record
 
 pytestmark = pytest.mark.integration
 
@@ -124,3 +127,36 @@ def append_again(spark, path: str, rows: int, leave_out: set[str] = frozenset())
     if leave_out:
         chosen = chosen.where(~F.col("eventId").isin(sorted(leave_out)))
     chosen.limit(rows).write.format("delta").mode("append").save(path)
+
+
+def test_copies_are_dropped_within_the_receive_window_and_the_same_record_whenever_read(
+    spark, stack_settings, lake, make_project
+):
+    """Later batches hold the same record again (a redrive: the same receivedAt, read 6 h later),
+    a client's retry received 30 min after its first copy, and, in a batch of its own, one
+    received 3 h after it: outside the 1 h window, so validated_events takes that copy too."""
+    project = make_project("window").project_id
+    first_received = utc_now() - timedelta(hours=6)
+    events = [new_event(timestamp=format_rfc3339(first_received - timedelta(minutes=1))) for _ in range(3)]
+    redriven, soon, late = events
+    servers, committed = stack_settings.kafka_bootstrap_servers, {}
+
+    def batch(copies: list[tuple[dict, datetime]]):
+        with RawWriter(servers) as writer:
+            for event, received in copies:
+                writer.bytes(project, *raw_record(project, event, received_at=received), flush=False)
+        ranges = plan(stack_settings, [project], committed)
+        committed.update({(r.topic, r.partition): r.end for r in ranges})
+        report = run_batch(spark, servers, ranges, lake, [], rules_of(stack_settings))
+        return report.valid, report.validated_added
+
+    assert batch([(event, first_received) for event in events]) == (3, 3)
+    assert batch([(redriven, first_received), (soon, first_received + timedelta(minutes=30))]) == (2, 0)
+    assert batch([(late, first_received + timedelta(hours=3))]) == (1, 1)
+
+    rows = table(spark, lake.validated_events).where(F.col("projectId") == project)
+    assert Counter(r.eventId for r in rows.collect()) == {
+        redriven["eventId"]: 1,
+        soon["eventId"]: 1,
+        late["eventId"]: 2,
+    }

@@ -1,6 +1,5 @@
-"""The lakehouse's correctness through the real daemon and run queue, on a private stack
-(`analytics stack up`: Kafka, Redis, the APIs, a stream worker, the Dagster webserver and daemon,
-sensors ticking every 5 s):
+"""The lakehouse's correctness through the real daemon and run queue, on the folder's private
+stack (sensors ticking every 5 s):
 
 - two tenants send at once; one has no schema and sends purchases without a usable currency:
   those are quarantined, and both tenants' daily metrics land, exact;
@@ -11,14 +10,9 @@ sensors ticking every 5 s):
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -33,36 +27,15 @@ from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now
 from sensors.kafka_offsets import batch_run_config
+from tests.support.cli import analytics
 from tests.support.dagster_graphql import launch_run, stop_sensor, wait_finished
 from tests.support.events import new_event
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
-from tests.support.stack import isolated_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
-ANALYTICS = str(Path(sys.executable).with_name("analytics"))
 SEATS_V1 = {"type": "object", "properties": {"seats": {"type": "integer", "maximum": 10}}}
 SEATS_V2 = {"type": "object", "properties": {"seats": {"type": "integer", "maximum": 5}}}
-
-
-def analytics(settings: Settings, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **settings.as_environment(), "COLUMNS": "200"}
-    return subprocess.run(
-        [ANALYTICS, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = isolated_settings(
-        tmp_path_factory.mktemp("daemon-stack"), etl_sensor_interval_s=5, etl_max_wait_s=5
-    )
-    try:
-        up = analytics(settings, "stack", "up")
-        assert up.returncode == 0, up.stdout + up.stderr
-        yield settings
-    finally:
-        analytics(settings, "stack", "down")
 
 
 def new_project(settings: Settings, name: str) -> tuple[str, dict[str, str]]:
@@ -94,11 +67,13 @@ def daily_events(spark, lake: LakeTables, day, project_ids: list[str]) -> dict[s
     return {r.projectId: r.events for r in wanted.collect()}
 
 
-def test_two_tenants_a_careless_one_and_a_stricter_schema_lose_nothing_and_hold_back_no_one(stack, spark):
+def test_two_tenants_a_careless_one_and_a_stricter_schema_lose_nothing_and_hold_back_no_one(
+    daemon_stack: Settings, spark
+):
     day = utc_now().date() - timedelta(days=1)
-    clean, clean_auth = new_project(stack, "clean")
-    careless, careless_auth = new_project(stack, "careless")
-    store = MetadataStore(stack.metadata_database_url)
+    clean, clean_auth = new_project(daemon_stack, "clean")
+    careless, careless_auth = new_project(daemon_stack, "careless")
+    store = MetadataStore(daemon_stack.metadata_database_url)
     try:
         store.register_schema(clean, "purchase", PURCHASE_SCHEMA)
         store.register_schema(clean, "trial_started", SEATS_V1)
@@ -111,18 +86,19 @@ def test_two_tenants_a_careless_one_and_a_stricter_schema_lose_nothing_and_hold_
             new_event(eventType="trial_started", timestamp=at(day, n), properties={"seats": 9})
             for n in range(10)
         ]
-        send(stack, clean_auth, page_views + purchases + trials)
+        send(daemon_stack, clean_auth, page_views + purchases + trials)
         careless_purchases = [
             new_event(eventType="purchase", timestamp=at(day, n), properties=properties)
             for n, properties in enumerate([{"amount": 5}] * 4 + [{"amount": 5, "currency": "XXX"}] * 4)
         ]
-        send(stack, careless_auth, [new_event(timestamp=at(day, n)) for n in range(30)] + careless_purchases)
+        careless_views = [new_event(timestamp=at(day, n)) for n in range(30)]
+        send(daemon_stack, careless_auth, careless_views + careless_purchases)
         store.register_schema(clean, "trial_started", SEATS_V2)  # after the 202s, before any ETL run
         registered = datetime.now(UTC)
     finally:
         store.close()
 
-    lake = LakeTables(stack.lake_root)
+    lake = LakeTables(daemon_stack.lake_root)
     deadline = time.monotonic() + 420
     landed: dict[str, int] = {}
     while time.monotonic() < deadline:
@@ -150,32 +126,32 @@ def test_two_tenants_a_careless_one_and_a_stricter_schema_lose_nothing_and_hold_
     }
 
 
-def test_two_etl_runs_launched_at_once_are_serialized_by_the_lake_pool(stack, spark):
-    stop_sensor(stack.dagster_url, "kafka_offsets_sensor")  # the two runs below are the only readers
-    project, _auth = new_project(stack, "pool")
+def test_two_etl_runs_launched_at_once_are_serialized_by_the_lake_pool(daemon_stack: Settings, spark):
+    stop_sensor(daemon_stack.dagster_url, "kafka_offsets_sensor")  # the two runs below are the only readers
+    project, _auth = new_project(daemon_stack, "pool")
     day = utc_now().date() - timedelta(days=1)
-    load = LakeLoad(stack.kafka_bootstrap_servers, with_schema=set(), seed=13)
+    load = LakeLoad(daemon_stack.kafka_bootstrap_servers, with_schema=set(), seed=13)
     for _ in range(300):
         load.send(project, load.event(day, "page_view"))
     load.flush()
     topic = raw_topic(project)
-    middle = {o.partition: o.latest for o in topic_offsets(stack.kafka_bootstrap_servers, topic)}
+    middle = {o.partition: o.latest for o in topic_offsets(daemon_stack.kafka_bootstrap_servers, topic)}
     for index in range(30):  # repeats of the first run's events, read by the second
         load.resend(index)
     load.flush()
-    end = {o.partition: o.latest for o in topic_offsets(stack.kafka_bootstrap_servers, topic)}
+    end = {o.partition: o.latest for o in topic_offsets(daemon_stack.kafka_bootstrap_servers, topic)}
     first = [OffsetRange(topic, p, 0, middle[p]) for p in sorted(middle) if middle[p]]
     second = [OffsetRange(topic, p, middle[p], end[p]) for p in sorted(end) if end[p] > middle[p]]
 
     run_ids = [
-        launch_run(stack.dagster_url, "kafka_batch_etl", batch_run_config(ranges))
+        launch_run(daemon_stack.dagster_url, "kafka_batch_etl", batch_run_config(ranges))
         for ranges in (first, second)
     ]
-    runs = sorted(wait_finished(stack.dagster_url, run_ids, timeout_s=480), key=lambda r: r.start or 0)
+    runs = sorted(wait_finished(daemon_stack.dagster_url, run_ids, timeout_s=480), key=lambda r: r.start or 0)
 
     assert [r.status for r in runs] == ["SUCCESS", "SUCCESS"], runs
     assert runs[1].start >= runs[0].end, f"the runs overlapped: {runs}"
-    lake = LakeTables(stack.lake_root)
+    lake = LakeTables(daemon_stack.lake_root)
     bronze = spark.read.format("delta").load(lake.bronze_events).where(F.col("projectId") == project)
     assert bronze.count() == 330
     validated = spark.read.format("delta").load(lake.validated_events).where(F.col("projectId") == project)

@@ -26,7 +26,8 @@ from pathlib import Path
 import httpx
 from rich.table import Table
 
-from analytics_pipeline.kafka_io.admin import admin_client, partition_replicas, read_spans, topic_offsets
+from analytics_pipeline.kafka_io.admin import admin_client, read_spans, topic_offsets
+from analytics_pipeline.kafka_io.replicas import partition_replicas
 from analytics_pipeline.kafka_io.topics import project_topics, raw_topic
 from analytics_pipeline.loadgen.steady import FaultWindow, SteadyLoad, fault_window
 from analytics_pipeline.metadata.store import MetadataStore

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from kafka import errors as Errors
 
-from analytics_pipeline.kafka_io.admin import PartitionReplicas, ReplicaView, replica_view
+from analytics_pipeline.kafka_io.replicas import PartitionReplicas, ReplicaView, replica_view
 from analytics_pipeline.settings import Settings
 
 _CACHE_S = 1.0

@@ -12,7 +12,8 @@ from __future__ import annotations
 from kafka import TopicPartition
 from kafka.partitioner.default import murmur2
 
-from analytics_pipeline.kafka_io.admin import offsets_consumer, read_spans, replica_view
+from analytics_pipeline.kafka_io.admin import offsets_consumer, read_spans
+from analytics_pipeline.kafka_io.replicas import replica_view
 
 
 def partition_of(key: bytes, partitions: int) -> int:

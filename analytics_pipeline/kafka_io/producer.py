@@ -12,7 +12,8 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION, broker_answers
+from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION
+from analytics_pipeline.kafka_io.replicas import broker_answers
 from analytics_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import subprocess
 import uuid
 from string import Template
 
-from analytics_pipeline.kafka_io.admin import live_broker_ids
+from analytics_pipeline.kafka_io.replicas import live_broker_ids
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.jars import ensure_jars
 from analytics_pipeline.stack.kafka_layout import kafka_nodes

@@ -8,7 +8,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from analytics_pipeline.kafka_io.admin import broker_answers
+from analytics_pipeline.kafka_io.replicas import broker_answers
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.web.errors import AsciiJSONResponse
 

@@ -21,7 +21,8 @@ import pytest
 import redis
 from pyspark.sql import functions as F
 
-from analytics_pipeline.kafka_io.admin import partition_replicas, read_spans
+from analytics_pipeline.kafka_io.admin import read_spans
+from analytics_pipeline.kafka_io.replicas import partition_replicas
 from analytics_pipeline.kafka_io.topics import project_topics, raw_topic
 from analytics_pipeline.loadgen.steady import SteadyLoad, fault_window
 from analytics_pipeline.provisioning import provision_project

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analytics_pipeline.ingest.refusals import refusal_cause
-from analytics_pipeline.kafka_io.admin import PartitionReplicas
+from analytics_pipeline.kafka_io.replicas import PartitionReplicas
 
 PARTITION = PartitionReplicas("events.p", 0, leader=1, replicas=(1, 2, 3), in_sync=(1, 2, 3))
 

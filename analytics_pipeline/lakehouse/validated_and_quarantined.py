@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
@@ -74,6 +74,14 @@ def receive_spans(hours: list[datetime], window: timedelta) -> list[tuple[dateti
     return spans
 
 
+def received_near(hours: list[datetime], window: timedelta) -> Column:
+    """Rows received within ``receive_spans(hours, window)``: a filter Delta's statistics prune by."""
+    near = F.lit(False)
+    for low, high in receive_spans(hours, window):
+        near = near | F.col("receivedAt").between(low, high)
+    return near
+
+
 def append_new_events(
     spark: SparkSession,
     valid: DataFrame,
@@ -96,9 +104,7 @@ def append_new_events(
     ensure_validated_table(spark, path)
     if not keys:
         return AppendOutcome(0, [], [])
-    near = F.lit(False)
-    for low, high in receive_spans([row.hour for row in keys], dedup_window):
-        near = near | F.col("receivedAt").between(low, high)
+    near = received_near([row.hour for row in keys], dedup_window)
     held = (
         spark.read.format("delta")
         .load(path)

@@ -35,11 +35,12 @@ from analytics_pipeline.lakehouse.validated_and_quarantined import (
     DEFAULT_DEDUP_WINDOW,
     append_new_events,
     ensure_validated_table,
-    receive_spans,
+    received_near,
 )
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now
 from bench.common import BenchError, console
+from bench.etl.throughput import ENVELOPE_DDL
 from bench.etl.workload import REPEAT_EVERY, register_example_schemas, spoil_purchases
 from bench.stream.progress import progress_bar
 from bench.stream.workload import EventSource, create_project, encode, preload
@@ -148,10 +149,8 @@ def write_history(spark: SparkSession, path: str, project_id: str, rows: int, no
             progress.update(task, advance=1)
 
 
-ENVELOPE_DDL = (
-    "eventId STRING, eventType STRING, userId STRING, timestamp TIMESTAMP, receivedAt TIMESTAMP, "
-    "projectId STRING, properties STRING, context STRING, schemaVersion INT"
-)
+# The throughput ceiling's envelope, with the schema version validated_events keeps.
+VALIDATED_ENVELOPE_DDL = f"{ENVELOPE_DDL}, schemaVersion INT"
 
 
 def ceiling_batch(spark: SparkSession, servers: str, ranges: list[OffsetRange], lake: LakeTables) -> int:
@@ -161,7 +160,7 @@ def ceiling_batch(spark: SparkSession, servers: str, ranges: list[OffsetRange], 
     batch_id = run_key(ranges)
     parsed = (
         read_ranges(spark, servers, ranges)
-        .select("*", F.from_json(F.col("value").cast("string"), ENVELOPE_DDL).alias("event"))
+        .select("*", F.from_json(F.col("value").cast("string"), VALIDATED_ENVELOPE_DDL).alias("event"))
         .select("topic", "partition", "offset", "key", "value", "event.*")
         .withColumn("eventDate", F.to_date("timestamp"))
         .withColumn("batchId", F.lit(batch_id))
@@ -179,10 +178,7 @@ def ceiling_batch(spark: SparkSession, servers: str, ranges: list[OffsetRange], 
 
 def compared_rows(spark: SparkSession, path: str, project_id: str, received: datetime) -> int:
     """The held rows the dedup of a batch received at ``received`` reads (untimed)."""
-    hour = received.replace(minute=0, second=0, microsecond=0)
-    near = F.lit(False)
-    for low, high in receive_spans([hour], DEFAULT_DEDUP_WINDOW):
-        near = near | F.col("receivedAt").between(low, high)
+    near = received_near([received.replace(minute=0, second=0, microsecond=0)], DEFAULT_DEDUP_WINDOW)
     rows = spark.read.format("delta").load(path)
     return rows.where((F.col("projectId") == project_id) & near).count()
 

@@ -174,15 +174,21 @@ class Settings(BaseSettings):
 
     # --- lakehouse (Spark + Delta) ---
     spark_master: str = Field("local[*]", description="Spark master URL; a cluster is only this setting.")
-    spark_driver_memory: str = Field("1g", description="spark.driver.memory of the session.")
+    spark_driver_memory: str = Field("1g", description="spark.driver.memory of a run's own Spark.")
+    spark_connect_url: str = Field(
+        "sc://127.0.0.1:15002",
+        description="The long-lived Spark Connect server lake runs use (`make up` starts it on "
+        "loopback, on spark_master); empty: each run starts a Spark of its own.",
+    )
+    spark_server_memory: str = Field("2g", description="spark.driver.memory of the Spark Connect server.")
     lake_dir: str | None = Field(
         None, description="Root of the Delta tables: a path or an s3a:// URL; default: {home}/lake."
     )
     lake_start_date: date = Field(date(2026, 1, 1), description="First daily_metrics partition (UTC day).")
     etl_group: str = Field("batch-etl", description="Kafka group whose offsets the batch ETL commits.")
-    etl_sensor_interval_s: int = Field(30, ge=5, description="How often kafka_offsets_sensor looks at Kafka.")
+    etl_sensor_interval_s: int = Field(5, ge=5, description="How often kafka_offsets_sensor looks at Kafka.")
     etl_batch_size: int = Field(50_000, ge=1, description="Pending records that start an ETL run at once.")
-    etl_max_wait_s: float = Field(60.0, ge=0, description="Longest a record waits for an ETL run.")
+    etl_max_wait_s: float = Field(10.0, ge=0, description="Longest a record waits for an ETL run.")
     lake_dedup_window_s: int = Field(
         3_600,
         ge=0,

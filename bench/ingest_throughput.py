@@ -147,7 +147,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000, help="events per path (single uses a quarter)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as home:
-        settings = isolated_settings(Path(home), rate_limit_project="1000000/second")
+        # no Spark Connect server: it would idle beside the measurement with 2 GB
+        settings = isolated_settings(Path(home), rate_limit_project="1000000/second", spark_connect_url="")
         try:  # stack.down stops whatever a partial stack.up started
             with console.status("starting a private Kafka, Redis and ingestion API ..."):
                 stack.up(settings)

@@ -13,18 +13,28 @@ from analytics_pipeline.events.quality_rules import DEFAULT_CURRENCIES, QualityR
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.s3a import is_s3a, lake_bucket
 from analytics_pipeline.lakehouse.spark import build_spark_session
+from analytics_pipeline.lakehouse.spark_connect import connect_session
 from analytics_pipeline.metadata.store import MetadataStore, StoredSchema
 from analytics_pipeline.objectstore.client import ensure_bucket
+from analytics_pipeline.objectstore.endpoint import S3Endpoint
+from analytics_pipeline.stack.spark_server import SparkServerSpec, ensure_spark_server
 from resources.object_storage import ObjectStorageResource
 
 
 class LakehouseResource(dg.ConfigurableResource):
     """Spark with Delta (jars fetched by Maven) and the lake's table locations; on S3 (an
-    ``s3a://`` lake root) through the object storage resource's endpoint and credentials."""
+    ``s3a://`` lake root) through the object storage resource's endpoint and credentials.
+
+    With ``spark_connect_url``, a session on the stack's long-lived Spark Connect server (started
+    again here if it died); without, a Spark of the run's own process on ``spark_master``."""
 
     lake_root: str
     spark_master: str = "local[*]"
     spark_driver_memory: str = "1g"
+    spark_connect_url: str = ""
+    spark_server_memory: str = "2g"
+    stack_home: str = ""  # where the stack keeps the server's pid file and log
+    java_home: str | None = None
     jar_root: str
     s3: ObjectStorageResource
     dedup_window_s: int = 3_600
@@ -38,14 +48,29 @@ class LakehouseResource(dg.ConfigurableResource):
         return LakeTables(self.lake_root)
 
     def spark(self) -> SparkSession:
-        """The process's session; a run launched in its own process starts one (a few seconds).
-        A lake on S3 gets its bucket created on first use, as the archive's is."""
+        """The process's session. A lake on S3 gets its bucket created on first use, as the
+        archive's is."""
         endpoint = None
         if is_s3a(self.lake_root):
             endpoint = self.s3.endpoint()
             ensure_bucket(self.s3.get_client(), lake_bucket(self.lake_root))
+        if self.spark_connect_url:
+            ensure_spark_server(self.server_spec(endpoint))
+            return connect_session(self.spark_connect_url)
         return build_spark_session(
             self.spark_master, self.spark_driver_memory, Path(self.jar_root), s3=endpoint
+        )
+
+    def server_spec(self, s3: S3Endpoint | None) -> SparkServerSpec:
+        """The server `analytics stack up` starts for these settings."""
+        return SparkServerSpec(
+            url=self.spark_connect_url,
+            master=self.spark_master,
+            memory=self.spark_server_memory,
+            jar_root=Path(self.jar_root),
+            home=Path(self.stack_home),
+            s3=s3,
+            java_home=Path(self.java_home) if self.java_home else None,
         )
 
 

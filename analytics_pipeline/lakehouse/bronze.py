@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import reduce
 
-from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.delta_tables import is_delta_table
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.lakehouse.tables import BRONZE_COLUMNS
 
@@ -46,7 +46,7 @@ def bronze_source(spark: SparkSession, path: str) -> DataFrame:
 
 def held_in_ranges(spark: SparkSession, path: str, ranges: Sequence[OffsetRange]) -> DataFrame:
     """The Kafka positions of ``ranges`` that bronze already holds."""
-    if not ranges or not DeltaTable.isDeltaTable(spark, path):
+    if not ranges or not is_delta_table(spark, path):
         return spark.createDataFrame([], "topic string, partition int, offset long")
     return (
         spark.read.format("delta")

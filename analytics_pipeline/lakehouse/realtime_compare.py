@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from analytics_pipeline.events.raw_record import parse_raw_record
 from analytics_pipeline.kafka_io.admin import TopicRecord
+from analytics_pipeline.lakehouse.delta_tables import is_delta_table
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.tables import CONTRACT
 from analytics_pipeline.query.realtime_reader import retained_from
@@ -80,7 +80,7 @@ def lake_hour_counts(
         return {}
     start, end = hours[0], hours[-1] + timedelta(hours=1)
     counted = _events(spark, tables.validated_events)
-    if DeltaTable.isDeltaTable(spark, tables.quarantined_events):
+    if is_delta_table(spark, tables.quarantined_events):
         quarantined = _events(spark, tables.quarantined_events).where(F.col("stage") != CONTRACT)
         counted = counted.unionByName(quarantined.drop("stage"))
     rows = (

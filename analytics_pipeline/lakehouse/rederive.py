@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from delta.tables import DeltaTable
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -23,6 +22,7 @@ from analytics_pipeline.lakehouse.batch_etl import parse_records
 from analytics_pipeline.lakehouse.bronze import bronze_source
 from analytics_pipeline.lakehouse.daily_metrics import day_literal
 from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.delta_tables import is_delta_table
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.tables import VALIDATED_COLUMNS
 from analytics_pipeline.lakehouse.validated_and_quarantined import (
@@ -50,7 +50,7 @@ def rederive_day(
 ) -> RederivedDay:
     """Replace the day's validated and quarantined rows with those bronze yields now."""
     ensure_validated_table(spark, tables.validated_events)
-    if not DeltaTable.isDeltaTable(spark, tables.bronze_events):
+    if not is_delta_table(spark, tables.bronze_events):
         return RederivedDay(0, 0)
     records = bronze_source(spark, tables.bronze_events).where(F.col("eventDate") == F.lit(day))
     projects = sorted(r.projectId for r in records.select("projectId").distinct().collect() if r.projectId)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pyarrow as pa
-from delta.tables import DeltaTable
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -27,6 +26,7 @@ from pyspark.sql import functions as F
 from analytics_pipeline.events.quality_rules import QualityRules
 from analytics_pipeline.lakehouse.batch_etl import parse_records
 from analytics_pipeline.lakehouse.bronze import append_bronze
+from analytics_pipeline.lakehouse.delta_tables import is_delta_table
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.metadata.store import StoredSchema
 from analytics_pipeline.timeutil import utc_now
@@ -109,7 +109,7 @@ def restore_bronze(  # noqa: PLR0917 - what is restored, from what, and how it i
 
 def held_positions(spark: SparkSession, tables: LakeTables, first: date, last: date) -> DataFrame:
     """The Kafka positions bronze holds for the days (and of every undated record)."""
-    if not DeltaTable.isDeltaTable(spark, tables.bronze_events):
+    if not is_delta_table(spark, tables.bronze_events):
         return spark.createDataFrame([], "topic string, partition int, offset long")
     bronze = spark.read.format("delta").load(tables.bronze_events)
     return bronze.where(

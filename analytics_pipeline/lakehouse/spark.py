@@ -44,22 +44,27 @@ def build_spark_session(
     # Spark otherwise binds to a non-loopback address and starts workers with another python.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    poms = [LAKEHOUSE_POM, S3A_POM] if s3 is not None else [LAKEHOUSE_POM]
-    jars = sorted(str(path) for pom in poms for path in ensure_jars(jar_root, pom).glob("*.jar"))
-    builder = (
-        SparkSession.builder.master(master)
-        .appName(app_name)
-        .config("spark.jars", ",".join(jars))
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", driver_memory)
-        .config("spark.sql.shuffle.partitions", "8")
-        # Delta rebuilds a table's state from its log in this many tasks (50 by default, sized for
-        # clusters): on a few cores the task overhead costs seconds per write.
-        .config("spark.databricks.delta.snapshotPartitions", "8")
-        .config("spark.ui.showConsoleProgress", "false")
-    )
-    for key, value in (s3a_spark_conf(s3) if s3 is not None else {}).items():
+    builder = SparkSession.builder.master(master).appName(app_name)
+    for key, value in lake_spark_conf(driver_memory, jar_root, s3=s3).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def lake_spark_conf(driver_memory: str, jar_root: Path, *, s3: S3Endpoint | None = None) -> dict[str, str]:
+    """What every Spark that writes the lake is configured with, in its own process or as the
+    long-lived Spark Connect server: Delta, the Kafka source, and S3A when ``s3`` is given."""
+    poms = [LAKEHOUSE_POM, S3A_POM] if s3 is not None else [LAKEHOUSE_POM]
+    jars = sorted(str(path) for pom in poms for path in ensure_jars(jar_root, pom).glob("*.jar"))
+    conf = {
+        "spark.jars": ",".join(jars),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.memory": driver_memory,
+        "spark.sql.shuffle.partitions": "8",
+        # Delta rebuilds a table's state from its log in this many tasks (50 by default, sized for
+        # clusters): on a few cores the task overhead costs seconds per write.
+        "spark.databricks.delta.snapshotPartitions": "8",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    return conf | (s3a_spark_conf(s3) if s3 is not None else {})

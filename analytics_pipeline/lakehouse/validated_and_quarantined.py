@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.delta_tables import create_table_if_missing
 from analytics_pipeline.lakehouse.tables import (
     PARSED_SCHEMA,
     QUARANTINE_COLUMNS,
@@ -52,13 +52,7 @@ def first_of_each_event(valid: DataFrame) -> DataFrame:
 
 def ensure_validated_table(spark: SparkSession, path: str) -> None:
     fields = {f.name: f for f in PARSED_SCHEMA.fields}
-    (
-        DeltaTable.createIfNotExists(spark)
-        .location(path)
-        .addColumns([fields[name] for name in VALIDATED_COLUMNS])
-        .partitionedBy(*VALIDATED_PARTITIONS)
-        .execute()
-    )
+    create_table_if_missing(spark, path, [fields[name] for name in VALIDATED_COLUMNS], VALIDATED_PARTITIONS)
 
 
 def receive_spans(hours: list[datetime], window: timedelta) -> list[tuple[datetime, datetime]]:

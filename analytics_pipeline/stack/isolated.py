@@ -25,13 +25,14 @@ _ADDRESS_SETTING = {
     "exporter": "exporter_port",
     "dagster": "dagster_url",
     "s3": "s3_endpoint_url",
+    "spark": "spark_connect_url",
 }
 
 
 def with_new_ports(settings: Settings, *services: str) -> Settings:
     """A copy of the settings in which the named services (keys of ``_ADDRESS_SETTING``) move."""
     nodes = settings.kafka_brokers
-    redis, ingest, query, stream, index, dagster, s3, exporter, *kafka = free_ports(8 + 2 * nodes)
+    redis, ingest, query, stream, index, dagster, s3, exporter, spark, *kafka = free_ports(9 + 2 * nodes)
     brokers, controllers = kafka[:nodes], kafka[nodes:]
     moves: dict[str, dict[str, Any]] = {
         "kafka": {  # every node of the local cluster: a broker port and a controller port
@@ -46,6 +47,7 @@ def with_new_ports(settings: Settings, *services: str) -> Settings:
         "exporter": {"exporter_port": exporter},
         "dagster": {"dagster_url": f"http://127.0.0.1:{dagster}"},
         "s3": {"s3_endpoint_url": f"http://127.0.0.1:{s3}"},
+        "spark": {"spark_connect_url": f"sc://127.0.0.1:{spark}"},
     }
     update: dict[str, Any] = {}
     for service in services:

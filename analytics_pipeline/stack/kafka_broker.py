@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import uuid
+from pathlib import Path
 from string import Template
 
 from analytics_pipeline.kafka_io.replicas import live_broker_ids
@@ -38,8 +39,14 @@ SESSION_TIMEOUT_MS = 4000
 
 def java_executable(settings: Settings) -> str:
     """The java to run the broker with; a missing or too old one is refused in one line."""
-    if settings.java_home is not None:
-        java = str(settings.java_home / "bin" / "java")
+    return java_in(settings.java_home)
+
+
+def java_in(java_home: Path | None) -> str:
+    """The java of ``java_home`` (ANALYTICS_JAVA_HOME), else the one on PATH; refused in one line
+    when missing or older than Kafka 4 and Spark 4 need."""
+    if java_home is not None:
+        java = str(java_home / "bin" / "java")
         fix = f"set ANALYTICS_JAVA_HOME to a JDK {MIN_JAVA}+"
     else:
         java = shutil.which("java") or ""
@@ -48,7 +55,7 @@ def java_executable(settings: Settings) -> str:
     if major is None:
         raise StackError(f"no working java {'at ' + java if java else 'on PATH'}: {fix}")
     if major < MIN_JAVA:
-        raise StackError(f"{java} is Java {major}; the Kafka broker needs Java {MIN_JAVA}+: {fix}")
+        raise StackError(f"{java} is Java {major}; Kafka and Spark need Java {MIN_JAVA}+: {fix}")
     return java
 
 

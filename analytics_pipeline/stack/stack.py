@@ -1,6 +1,7 @@
 """The local stack as a whole, in dependency order: Redis, Kafka (one node or three), the S3
-server, the APIs, the streaming worker, the metadata indexer, the metrics exporter, then
-Dagster's webserver and daemon."""
+server, the APIs, the streaming worker, the metadata indexer, the metrics exporter, the Spark
+Connect server the lake runs share (unless ANALYTICS_SPARK_CONNECT_URL is empty), then Dagster's
+webserver and daemon."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ from analytics_pipeline.stack.services import (
     ensure_running_together,
     stop_together,
 )
+from analytics_pipeline.stack.spark_server import SparkConnectServer, SparkServerSpec
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 
 
 def start_steps(settings: Settings) -> list[list[StackService]]:
     """The services in dependency order; the Kafka nodes are one step (a quorum starts together)."""
+    spark = [[SparkConnectServer(SparkServerSpec.of(settings))]] if settings.spark_connect_url else []
     return [
         [RedisServer(settings)],
         KafkaCluster(settings).nodes,
@@ -32,6 +35,7 @@ def start_steps(settings: Settings) -> list[list[StackService]]:
         [StreamWorkerProcess(settings)],
         [MetadataIndexerProcess(settings)],
         [ExporterProcess(settings)],
+        *spark,
         [DagsterWebserver(settings)],
         [DagsterDaemon(settings)],
     ]

@@ -30,6 +30,12 @@ query Run($id: ID!) {
 }
 """
 
+RUN_EVENTS = """
+query RunEvents($id: ID!) {
+  logsForRun(runId: $id) { ... on EventConnection { events { __typename } } }
+}
+"""
+
 SENSOR = """
 query Sensor($selector: SensorSelector!) {
   sensorOrError(sensorSelector: $selector) { __typename ... on Sensor { id } }
@@ -73,6 +79,11 @@ def launch_run(url: str, job: str, run_config: dict[str, Any], tags: dict[str, s
 def run_times(url: str, run_id: str) -> RunTimes:
     run = graphql(url, RUN, {"id": run_id})["runOrError"]
     return RunTimes(run["runId"], run["status"], run["startTime"], run["endTime"])
+
+
+def run_event_kinds(url: str, run_id: str) -> list[str]:
+    """The GraphQL type of each event of the run's log, in order (ExecutionStepUpForRetryEvent, ...)."""
+    return [event["__typename"] for event in graphql(url, RUN_EVENTS, {"id": run_id})["logsForRun"]["events"]]
 
 
 def wait_finished(url: str, run_ids: list[str], timeout_s: float) -> list[RunTimes]:

@@ -28,7 +28,9 @@ class LakeGraph:
         instance: dg.DagsterInstance | None = None,
         spark_master: str = "local[2]",
     ) -> None:
-        self.settings = settings.model_copy(update={"lake_dir": str(lake_dir), "spark_master": spark_master})
+        # A Spark in this process (the test session's), never the stack's Spark Connect server.
+        update = {"lake_dir": str(lake_dir), "spark_master": spark_master, "spark_connect_url": ""}
+        self.settings = settings.model_copy(update=update)
         self.defs = build_definitions(self.settings)
         self.instance = instance or dg.DagsterInstance.ephemeral()
 

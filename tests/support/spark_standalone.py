@@ -4,27 +4,15 @@ points at."""
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import httpx
-import pyspark
 
 from analytics_pipeline.stack.process import ManagedProcess
 from analytics_pipeline.stack.services import StackService
+from analytics_pipeline.stack.spark_server import SPARK_HOME, spark_environment
 
-SPARK_HOME = Path(pyspark.__file__).parent
 SPARK_CLASS = SPARK_HOME / "bin" / "spark-class"
-
-
-def spark_environment() -> dict[str, str]:
-    return {
-        **os.environ,
-        "SPARK_HOME": str(SPARK_HOME),
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "PYSPARK_PYTHON": sys.executable,  # the executors' Python workers need the venv's packages
-    }
 
 
 def master_state(ui_port: int) -> dict:

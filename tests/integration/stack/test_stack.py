@@ -58,7 +58,7 @@ def test_up_is_idempotent_and_down_stops_only_what_up_started(tmp_path, foreign_
         statuses = {s.name: s for s in stack.status(settings)}
         assert statuses["redis"].ownership is Ownership.OTHER, "an answering Redis is used, not replaced"
         assert statuses["kafka"].ownership is Ownership.MANAGED
-        for name in ("s3", "ingest-api", "query-api", "stream-worker", "exporter"):
+        for name in ("s3", "ingest-api", "query-api", "stream-worker", "exporter", "spark-connect"):
             assert statuses[name].ownership is Ownership.MANAGED, name
         assert all(s.healthy for s in statuses.values())
         pids = {name: s.pid for name, s in statuses.items()}
@@ -70,7 +70,7 @@ def test_up_is_idempotent_and_down_stops_only_what_up_started(tmp_path, foreign_
     finally:
         down = cli(settings, "down")
     assert "kafka: stopped" in down.stdout
-    for name in ("s3", "ingest-api", "query-api", "stream-worker", "exporter"):
+    for name in ("s3", "ingest-api", "query-api", "stream-worker", "exporter", "spark-connect"):
         assert f"{name}: stopped" in down.stdout
     assert "redis: not started by this stack" in down.stdout
     assert redis.Redis(port=foreign_redis).ping(), "the foreign Redis still runs"
@@ -80,6 +80,7 @@ def test_up_is_idempotent_and_down_stops_only_what_up_started(tmp_path, foreign_
     assert after["ingest-api"].ownership is Ownership.DOWN
     assert after["stream-worker"].ownership is Ownership.DOWN
     assert after["exporter"].ownership is Ownership.DOWN
+    assert after["spark-connect"].ownership is Ownership.DOWN
     assert cli(settings, "status").returncode == 3, "status says when something is not healthy"
     assert cli(settings, "down").returncode == 0, "down twice is fine"
 

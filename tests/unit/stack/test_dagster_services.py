@@ -42,19 +42,6 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home", kafka_bootstrap_servers="127.0.0.1:19092")
 
 
-@pytest.fixture
-def spawned(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """What ManagedProcess.spawn was asked to run (nothing is started)."""
-    calls: list[dict[str, Any]] = []
-
-    def spawn(self: ManagedProcess, argv: list[str], **kwargs: Any) -> int:
-        calls.append({"name": self.name, "argv": list(argv), **kwargs})
-        return 4242
-
-    monkeypatch.setattr(ManagedProcess, "spawn", spawn)
-    return calls
-
-
 class TestInstanceHome:
     def test_lives_in_home_and_every_base_dir_is_absolute_inside_it(self, settings: Settings) -> None:
         home = settings.home.resolve()
@@ -203,13 +190,20 @@ class TestDaemon:
 
 def test_the_stack_starts_them_after_the_consumers(settings: Settings) -> None:
     names = [service.name for service in stack.stack_services(settings)]
-    assert names[-5:] == [
+    assert names[-6:] == [
         "stream-worker",
         "metadata-indexer",
         "exporter",
+        "spark-connect",  # the daemon's first run finds it up
         "dagster-webserver",
         "dagster-daemon",
     ]
+
+
+def test_without_a_spark_connect_url_the_stack_starts_no_spark(settings: Settings) -> None:
+    names = [s.name for s in stack.stack_services(settings.model_copy(update={"spark_connect_url": ""}))]
+    assert "spark-connect" not in names
+    assert names[-2:] == ["dagster-webserver", "dagster-daemon"]
 
 
 class TestGraphql:

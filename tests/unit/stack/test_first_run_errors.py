@@ -69,7 +69,7 @@ def test_an_old_java_is_refused_in_one_line_saying_what_to_set(tmp_path: Path, c
         java_executable(Settings(home=tmp_path, java_home=jdk))
     message = str(refused.value)
     assert "\n" not in message
-    assert "is Java 11; the Kafka broker needs Java 17+" in message
+    assert "is Java 11; Kafka and Spark need Java 17+" in message
     assert "ANALYTICS_JAVA_HOME" in message
 
 

@@ -1,0 +1,55 @@
+"""Sessions on the long-lived Spark Connect server (``ANALYTICS_SPARK_CONNECT_URL``): a run gets
+one in about a second, where a Spark of its own costs a cold JVM (tens of seconds on 2 cores)."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+
+from pyspark.errors import PySparkException
+from pyspark.sql import SparkSession
+from pyspark.sql.connect.session import SparkSession as RemoteSparkSession
+
+_sessions: dict[str, SparkSession] = {}
+_lock = threading.Lock()
+
+
+def is_connect(spark: SparkSession) -> bool:
+    return isinstance(spark, RemoteSparkSession)
+
+
+def connect_session(url: str) -> SparkSession:
+    """This process's session on the server at ``url``; a new one when the cached session no
+    longer answers (the server restarted, so its sessions are gone), for a step that is retried."""
+    with _lock:
+        cached = _sessions.get(url)
+        if cached is not None and _answers(cached):
+            return cached
+        if cached is not None:
+            _release(cached)
+        session = RemoteSparkSession.builder.remote(url).create()
+        _sessions[url] = session
+        return session
+
+
+def _answers(session: SparkSession) -> bool:
+    try:
+        session.conf.get("spark.app.name")
+    except (PySparkException, OSError):
+        return False
+    return True
+
+
+def _release(session: SparkSession) -> None:
+    """Free the session on the server (a dead server has nothing to free)."""
+    with contextlib.suppress(PySparkException, OSError):
+        session.stop()
+
+
+@atexit.register
+def _release_all() -> None:
+    with _lock:
+        for session in _sessions.values():
+            _release(session)
+        _sessions.clear()

@@ -9,7 +9,18 @@ import threading
 
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
+from pyspark.sql.connect.client.retries import DefaultPolicy
 from pyspark.sql.connect.session import SparkSession as RemoteSparkSession
+
+# The client's own default retries an unreachable server for 10 minutes; a step that lost its
+# server should fail within seconds instead, so that its retry (which starts the server again)
+# takes over. A blip shorter than this is still ridden out.
+SERVER_GONE_RETRIES = {
+    "max_retries": 4,
+    "initial_backoff": 250,  # ms: then 500, 1,000, 2,000 (about 4 s in all)
+    "backoff_multiplier": 2.0,
+    "max_backoff": 2_000,
+}
 
 _sessions: dict[str, SparkSession] = {}
 _lock = threading.Lock()
@@ -28,7 +39,10 @@ def connect_session(url: str) -> SparkSession:
             return cached
         if cached is not None:
             _release(cached)
-        session = RemoteSparkSession.builder.remote(url).create()
+        # pyspark's own builder, which also puts this process in Connect mode (functions such as
+        # F.col then build Connect columns); a process is one or the other, never both.
+        session = SparkSession.builder.remote(url).create()
+        session.client.set_retry_policies([DefaultPolicy(**SERVER_GONE_RETRIES)])
         _sessions[url] = session
         return session
 

@@ -71,6 +71,20 @@ def observation(
     )
 
 
+WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
+
+
+def waiting_batch_run(instance: dg.DagsterInstance) -> str | None:
+    """A kafka_batch_etl run that has not started yet (the lake pool runs one at a time). While
+    one waits, requesting more would only lengthen the queue: runs that last longer than the
+    sensor's cycle would fall further behind with every tick, where one run taking everything
+    pending when the queue is free keeps up."""
+    records = instance.get_run_records(
+        dg.RunsFilter(job_name=kafka_batch_etl.name, statuses=WAITING), limit=1
+    )
+    return records[0].dagster_run.run_id[:8] if records else None
+
+
 def build_kafka_offsets_sensor(interval_s: int) -> dg.SensorDefinition:
     @dg.sensor(
         name="kafka_offsets_sensor",
@@ -82,6 +96,10 @@ def build_kafka_offsets_sensor(interval_s: int) -> dg.SensorDefinition:
     def kafka_offsets_sensor(
         context: dg.SensorEvaluationContext, kafka: KafkaResource, batch_policy: BatchPolicyResource
     ) -> dg.SensorResult:
+        if waiting := waiting_batch_run(context.instance):
+            return dg.SensorResult(  # the cursor stays: what is pending keeps its age
+                skip_reason=f"run {waiting} waits for the lake; the next run takes what is pending then"
+            )
         state = json.loads(context.cursor) if context.cursor else {}
         cursor = PlannerCursor.from_json(state.get("planner"))
         try:

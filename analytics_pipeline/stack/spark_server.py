@@ -3,7 +3,9 @@
 
 `analytics stack up` starts it. A run that finds it gone (killed, out of memory) starts it again
 before connecting, under a file lock so that two runs never start two (``ensure_spark_server``);
-the run that lost it mid-step fails that step, and the step's retry policy runs it again.
+the run that lost it mid-step fails that step, and the step's retry policy runs it again. Only
+while the stack wants it: `analytics stack down` withdraws that, so a run still going when the
+stack stops fails instead of starting a server nobody will stop.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +30,13 @@ from analytics_pipeline.objectstore.endpoint import S3Endpoint, s3_endpoint
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.kafka_broker import java_in
 from analytics_pipeline.stack.process import ManagedProcess
-from analytics_pipeline.stack.services import INFRA_DIR, StackService, split_host_port
+from analytics_pipeline.stack.services import (
+    INFRA_DIR,
+    ServiceStatus,
+    StackError,
+    StackService,
+    split_host_port,
+)
 
 SPARK_HOME = Path(pyspark.__file__).parent
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -129,6 +139,32 @@ class SparkConnectServer(StackService):
             argv, marker=f"spark.connect.grpc.binding.port={self.port}", env=spark_environment(spec.java_home)
         )
 
+    @property
+    def wanted_file(self) -> Path:
+        """Present from `stack up` to `stack down`; a crash leaves it, so a run starts it again."""
+        return self.process.run_dir / f"{self.process.name}.wanted"
+
+    def start_if_down(self) -> ServiceStatus | None:
+        """`stack up` wants it, whether it starts it now or finds it running."""
+        status = super().start_if_down()
+        self.wanted_file.parent.mkdir(parents=True, exist_ok=True)
+        self.wanted_file.touch()
+        return status
+
+    def stop(self) -> bool:
+        with self.start_lock():
+            self.wanted_file.unlink(missing_ok=True)
+            return super().stop()
+
+    @contextmanager
+    def start_lock(self) -> Iterator[None]:
+        """One starter or stopper at a time, across processes (the stack's CLI and every run)."""
+        lock_file = self.process.run_dir / f"{self.process.name}.lock"
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        with lock_file.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
     def _write_properties(self, conf: dict[str, str]) -> None:
         """Only its owner may read it: it may hold the S3 secret."""
         self.properties_file.parent.mkdir(parents=True, exist_ok=True)
@@ -139,14 +175,16 @@ class SparkConnectServer(StackService):
 
 
 def ensure_spark_server(spec: SparkServerSpec) -> None:
-    """Start the server when it is local and does not answer; one starter at a time."""
+    """Start the server again when it is local, the stack started it, and it no longer answers."""
     server = SparkConnectServer(spec)
     if not server.local or server.healthy():
         return
-    lock_file = server.process.run_dir / f"{server.process.name}.lock"
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with server.start_lock():
+        if not server.wanted_file.exists():
+            raise StackError(
+                f"the Spark Connect server at {server.address} is down and `analytics stack up` did not "
+                "start it (or `analytics stack down` stopped it): run `analytics stack up`"
+            )
         server.ensure_running()
 
 

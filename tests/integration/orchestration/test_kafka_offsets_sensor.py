@@ -33,9 +33,16 @@ def policy(batch_size: int = 1, max_wait_s: float = 0) -> BatchPolicyResource:
     return BatchPolicyResource(batch_size=batch_size, max_wait_s=max_wait_s, max_records_per_run=10**9)
 
 
-def tick(kafka: KafkaResource, batch_policy: BatchPolicyResource, cursor: str | None) -> dg.SensorResult:
+def tick(
+    kafka: KafkaResource,
+    batch_policy: BatchPolicyResource,
+    cursor: str | None,
+    instance: dg.DagsterInstance | None = None,
+) -> dg.SensorResult:
     with dg.build_sensor_context(
-        cursor=cursor, resources={"kafka": kafka, "batch_policy": batch_policy}
+        cursor=cursor,
+        resources={"kafka": kafka, "batch_policy": batch_policy},
+        instance=instance or dg.DagsterInstance.ephemeral(),
     ) as context:
         return SENSOR(context)
 
@@ -100,3 +107,24 @@ def test_a_small_batch_waits_for_the_max_wait(project, stack_settings):
 def test_an_unreachable_cluster_is_a_skip_that_says_so():
     result = tick(KafkaResource(bootstrap_servers="127.0.0.1:1", timeout_s=2), policy(), None)
     assert "Kafka unreachable" in result.skip_reason.skip_message
+
+
+def test_while_a_batch_run_waits_for_the_lake_the_next_takes_everything_pending(project, stack_settings):
+    """Runs that last longer than the sensor's cycle must not pile up in the queue."""
+    kafka, topic = kafka_for(stack_settings), raw_topic(project.project_id)
+    write(stack_settings, project.project_id, 20)
+    with dg.instance_for_test() as instance:
+        # created, not started: what a run waiting in the queue for the `lake` pool also is
+        run_id, waiting_status = str(uuid.uuid4()), dg.DagsterRunStatus.NOT_STARTED
+        queued = dg.DagsterRun(job_name="kafka_batch_etl", run_id=run_id, status=waiting_status)
+        instance.add_run(queued)
+        waiting = tick(kafka, policy(), None, instance)
+        assert my_ranges(waiting, topic) == []
+        assert "waits for the lake" in waiting.skip_reason.skip_message
+        write(stack_settings, project.project_id, 7)
+
+        instance.delete_run(queued.run_id)  # it started (and ended)
+        free = tick(kafka, policy(), waiting.cursor, instance)
+    ranges = my_ranges(free, topic)
+    assert sum(r.count for r in ranges) == 27, "one run for everything pending"
+    assert all(r.start == 0 for r in ranges)

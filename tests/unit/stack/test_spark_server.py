@@ -11,6 +11,7 @@ import pytest
 
 from analytics_pipeline.objectstore.endpoint import S3Endpoint
 from analytics_pipeline.stack import spark_server
+from analytics_pipeline.stack.services import StackError
 from analytics_pipeline.stack.spark_server import SparkConnectServer, SparkServerSpec
 
 pytestmark = pytest.mark.usefixtures("clean_analytics_env")
@@ -77,3 +78,30 @@ def test_the_properties_file_is_private(monkeypatch: pytest.MonkeyPatch, spawned
 
 def test_nothing_answering_is_not_healthy(tmp_path: Path) -> None:
     assert not SparkConnectServer(spec(tmp_path)).healthy()
+
+
+class TestStartedAgainByARun:
+    @staticmethod
+    def starts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        started: list[str] = []
+        monkeypatch.setattr(SparkConnectServer, "ensure_running", lambda self: started.append(self.address))
+        return started
+
+    def test_a_server_the_stack_started_and_lost_is_started_again(self, monkeypatch, tmp_path: Path) -> None:
+        started = self.starts(monkeypatch)
+        server = SparkConnectServer(spec(tmp_path))
+        server.wanted_file.parent.mkdir(parents=True)
+        server.wanted_file.touch()  # what `stack up` leaves; a SIGKILL does not remove it
+        spark_server.ensure_spark_server(server.spec)
+        assert started == ["127.0.0.1:15999"]
+
+    def test_after_stack_down_a_run_fails_instead_of_starting_one(self, monkeypatch, tmp_path: Path) -> None:
+        started = self.starts(monkeypatch)
+        server = SparkConnectServer(spec(tmp_path))
+        server.wanted_file.parent.mkdir(parents=True)
+        server.wanted_file.touch()
+        assert server.stop() is False  # nothing ran; the stack no longer wants it all the same
+        assert not server.wanted_file.exists()
+        with pytest.raises(StackError, match="analytics stack up"):
+            spark_server.ensure_spark_server(server.spec)
+        assert started == []

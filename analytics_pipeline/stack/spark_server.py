@@ -42,8 +42,8 @@ SPARK_HOME = Path(pyspark.__file__).parent
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_PORT = 15002
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
-# The health check asks in one session of its own, reused, so checking leaves no sessions behind.
 LOG_CONFIG = INFRA_DIR / "spark" / "log4j2.properties"
+# The health check asks in one session of its own, reused, so checking leaves no sessions behind.
 HEALTH_SESSION = str(uuid.uuid5(uuid.NAMESPACE_URL, "analytics-pipeline/spark-connect-health"))
 
 
@@ -200,5 +200,5 @@ def _local_cores(master: str) -> int | None:
 
 
 def _escaped(value: str) -> str:
-    """A Java properties value: backslashes doubled, so Windows-free paths and keys stay as given."""
+    """A Java properties value: Java reads a backslash as an escape, so each is doubled."""
     return value.replace("\\", "\\\\")

@@ -129,10 +129,10 @@ def freshness_table(run: FreshnessRun) -> Table:
     )
     for column in ("seconds", "min", "median", "max"):
         table.add_column(column, justify="left" if column == "seconds" else "right")
-    for name, values in run.components().items():
+    parts = run.components()
+    for name, values in parts.items():
         table.add_row(name, *(f"{v:.1f}" for v in (min(values), statistics.median(values), max(values))))
-    freshness = run.components()[FRESHNESS]
-    median, worst = statistics.median(freshness), max(freshness)
+    median, worst = statistics.median(parts[FRESHNESS]), max(parts[FRESHNESS])
     verdict = "[green]met[/green]" if freshness_met(run) else "[red]missed[/red]"
     table.add_row(
         f"goal: median <= {FRESH_MEDIAN_S:g} s, max <= {FRESH_MAX_S:g} s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import threading
 
 from pyspark.errors import PySparkException
@@ -38,7 +39,10 @@ def connect_session(url: str) -> SparkSession:
         if cached is not None and _answers(cached):
             return cached
         if cached is not None:
+            del _sessions[url]
             _release(cached)
+            del cached
+            _finalize_lost_session()
         # pyspark's own builder, which also puts this process in Connect mode (functions such as
         # F.col then build Connect columns); a process is one or the other, never both.
         session = SparkSession.builder.remote(url).create()
@@ -59,6 +63,14 @@ def _release(session: SparkSession) -> None:
     """Free the session on the server (a dead server has nothing to free)."""
     with contextlib.suppress(PySparkException, OSError):
         session.stop()
+
+
+def _finalize_lost_session() -> None:
+    """Run the finalizers of the lost session and its broken result streams here, where nothing
+    else is in flight. pyspark 4.1's ``__del__`` of a session or a stream shuts down or submits to
+    a thread pool that every session shares; run by the garbage collector in the middle of the
+    next query's ``submit``, it deadlocks that query for good (SPARK-55362, SPARK-55406)."""
+    gc.collect()
 
 
 @atexit.register

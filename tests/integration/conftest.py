@@ -26,6 +26,7 @@ from analytics_pipeline.stack.postgres_server import PostgresServer
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.s3_server import S3Server
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
+from tests.support.consumer_group import start_group_at_end
 from tests.support.projects import ProjectUnderTest
 from tests.support.stack import isolated_settings, running, with_new_ports
 
@@ -101,13 +102,15 @@ def metadata_indexer(stack_settings: Settings, kafka_broker: KafkaBroker) -> Ite
 
 @pytest.fixture
 def start_worker(stack_settings: Settings, redis_server: RedisServer, kafka_broker: KafkaBroker):
-    """Factory: another streaming worker process, in a consumer group of its own by default."""
+    """Factory: another streaming worker process, in a consumer group of its own by default, which
+    starts at the end of the raw topics there are (the test writes its events afterwards)."""
     started: list[StreamWorkerProcess] = []
 
     def start(**overrides) -> StreamWorkerProcess:
         settings = with_new_ports(stack_settings, "stream").model_copy(
             update={"stream_group": f"stream-{uuid.uuid4().hex[:8]}", **overrides}
         )
+        start_group_at_end(settings.kafka_bootstrap_servers, settings.stream_group)
         worker = StreamWorkerProcess(settings)
         worker.ensure_running()
         started.append(worker)

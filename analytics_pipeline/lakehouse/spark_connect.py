@@ -24,6 +24,7 @@ SERVER_GONE_RETRIES = {
 }
 
 _sessions: dict[str, SparkSession] = {}
+_retired: list[SparkSession] = []  # lost sessions, never finalized (_retire)
 _lock = threading.Lock()
 
 
@@ -41,8 +42,7 @@ def connect_session(url: str) -> SparkSession:
         if cached is not None:
             del _sessions[url]
             _release(cached)
-            del cached
-            _finalize_lost_session()
+            _retire(cached)
         # pyspark's own builder, which also puts this process in Connect mode (functions such as
         # F.col then build Connect columns); a process is one or the other, never both.
         session = SparkSession.builder.remote(url).create()
@@ -65,11 +65,14 @@ def _release(session: SparkSession) -> None:
         session.stop()
 
 
-def _finalize_lost_session() -> None:
-    """Run the finalizers of the lost session and its broken result streams here, where nothing
-    else is in flight. pyspark 4.1's ``__del__`` of a session or a stream shuts down or submits to
-    a thread pool that every session shares; run by the garbage collector in the middle of the
-    next query's ``submit``, it deadlocks that query for good (SPARK-55362, SPARK-55406)."""
+def _retire(session: SparkSession) -> None:
+    """Keep the lost session, and finalize its broken result streams now, while nothing else is in
+    flight. In pyspark 4.1 the finalizer of a session shuts down the thread pool that every
+    session's result streams share, and a stream's finalizer submits to it; run by the garbage
+    collector in the middle of the next query's ``submit``, either deadlocks that query for good
+    (SPARK-55362, SPARK-55406). So a lost session is never finalized (one small object per lost
+    server), and its streams are collected here."""
+    _retired.append(session)
     gc.collect()
 
 

@@ -42,7 +42,8 @@ def test_a_session_whose_server_is_killed_under_a_query_gets_answers_from_the_re
         timeout=480,  # a deadlocked client never returns: this turns it into a failure
     )
     rounds = [json.loads(line) for line in child.stdout.splitlines() if line.startswith("{")]
-    assert child.returncode == 0, child.stderr[-3000:]
-    assert len(rounds) == ROUNDS
+    assert len(rounds) == ROUNDS, child.stderr[-3000:]
     assert all(r["lost"] and r["count"] == ROWS for r in rounds), rounds
+    assert all(r["streams_left"] == 0 for r in rounds), f"the lost session's streams were finalized: {rounds}"
+    assert child.returncode == 0, child.stderr[-3000:]
     assert spark_server.healthy()

@@ -6,10 +6,11 @@ import re
 from datetime import UTC, datetime
 
 # RFC 3339 section 5.6: a full date, T (or t or a space), a full time with a mandatory offset.
-_RFC3339 = re.compile(
+RFC3339_PATTERN = (
     r"^(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})"
     r"(?:\.(?P<fraction>\d{1,9}))?(?P<offset>[Zz]|[+-]\d{2}:\d{2})\Z"
 )
+_RFC3339 = re.compile(RFC3339_PATTERN)
 
 
 def parse_rfc3339(text: str) -> datetime:

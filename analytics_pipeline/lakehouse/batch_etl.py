@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from analytics_pipeline.events.quality_rules import QualityRules
 from analytics_pipeline.lakehouse.bronze import POSITION, append_bronze, held_in_ranges
+from analytics_pipeline.lakehouse.judge_in_jvm import CERTAIN, DECIDED, with_jvm_verdict
 from analytics_pipeline.lakehouse.kafka_source import read_ranges
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
 from analytics_pipeline.lakehouse.parse import judgment_of
@@ -52,15 +53,32 @@ class BatchReport:
 
 
 def parse_records(
-    source: DataFrame, schemas: list[StoredSchema], rules: QualityRules, *, newest_schemas: bool = False
+    source: DataFrame,
+    schemas: list[StoredSchema],
+    rules: QualityRules,
+    *,
+    newest_schemas: bool = False,
+    judge_in_jvm: bool = True,
 ) -> DataFrame:
     """Rows of ``PARSED_SCHEMA`` from records shaped like the Kafka source plus batchId/ingestedAt,
-    each judged by the schema version it was accepted under (or the newest, when asked)."""
-    judge = judgment_of(schemas, rules, newest_schemas=newest_schemas)
+    each judged by the schema version it was accepted under (or the newest, when asked): in the
+    JVM where it proves the record valid, by the Python judge otherwise (and throughout, without
+    ``judge_in_jvm``), which alone names problems."""
+    python_judge = judgment_of(schemas, rules, newest_schemas=newest_schemas)
+    topic, key, value = F.col("topic"), F.col("key"), F.col("value")
+    if judge_in_jvm:
+        source = with_jvm_verdict(source, schemas, rules, newest_schemas=newest_schemas)
+        certain = F.col(CERTAIN)
+        # the Python judge still sees every row (Spark feeds a UDF all of them), but a decided one
+        # without its topic, which it passes over
+        undecided = python_judge(F.when(~certain, topic), key, value)
+        judgment = F.when(certain, F.col(DECIDED)).otherwise(undecided)
+    else:
+        judgment = python_judge(topic, key, value)
     judged = source.select(
         *(F.col(name) for name in SOURCE_SCHEMA.fieldNames() if name != "kafkaTimestamp"),
         F.col("timestamp").alias("kafkaTimestamp"),
-        judge("topic", "key", "value").alias("judgment"),
+        judgment.alias("judgment"),
     )
     return judged.select(
         *SOURCE_SCHEMA.fieldNames(), *(F.col(f"judgment.{name}") for name in JUDGMENT_SCHEMA.fieldNames())

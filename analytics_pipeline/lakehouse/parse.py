@@ -133,6 +133,9 @@ def judge(
     )
 
 
+_DECIDED_IN_JVM: Judgment = (False, [], None, *(None,) * 10)
+
+
 def compile_schemas(stored: Iterable[StoredSchema]) -> dict[SchemaKey, CompiledSchema]:
     return {
         (s.project_id, s.event_type, s.version): CompiledSchema(s.version, compile_schema(s.json_schema))
@@ -143,9 +146,11 @@ def compile_schemas(stored: Iterable[StoredSchema]) -> dict[SchemaKey, CompiledS
 def judgments(
     topics: pa.Array, keys: pa.Array, values: pa.Array, book: SchemaBook, rules: QualityRules
 ) -> pa.StructArray:
-    """The verdicts on one Arrow batch of records, as a struct array shaped like JUDGMENT_SCHEMA."""
+    """The verdicts on one Arrow batch of records, as a struct array shaped like JUDGMENT_SCHEMA.
+    A record sent without its topic was decided in the JVM (``judge_in_jvm``): its row here is a
+    placeholder the caller does not use."""
     rows = [
-        judge(topic, key, value, book, rules)
+        _DECIDED_IN_JVM if topic is None else judge(topic, key, value, book, rules)
         for topic, key, value in zip(topics.to_pylist(), keys.to_pylist(), values.to_pylist(), strict=True)
     ]
     columns = zip(*rows, strict=True) if rows else ([] for _ in _ARROW_FIELDS)

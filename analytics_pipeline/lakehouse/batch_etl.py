@@ -53,28 +53,19 @@ class BatchReport:
 
 
 def parse_records(
-    source: DataFrame,
-    schemas: list[StoredSchema],
-    rules: QualityRules,
-    *,
-    newest_schemas: bool = False,
-    judge_in_jvm: bool = True,
+    source: DataFrame, schemas: list[StoredSchema], rules: QualityRules, *, newest_schemas: bool = False
 ) -> DataFrame:
     """Rows of ``PARSED_SCHEMA`` from records shaped like the Kafka source plus batchId/ingestedAt,
     each judged by the schema version it was accepted under (or the newest, when asked): in the
-    JVM where it proves the record valid, by the Python judge otherwise (and throughout, without
-    ``judge_in_jvm``), which alone names problems."""
+    JVM where it proves the record valid, by the Python judge otherwise, which alone names
+    problems."""
     python_judge = judgment_of(schemas, rules, newest_schemas=newest_schemas)
-    topic, key, value = F.col("topic"), F.col("key"), F.col("value")
-    if judge_in_jvm:
-        source = with_jvm_verdict(source, schemas, rules, newest_schemas=newest_schemas)
-        certain = F.col(CERTAIN)
-        # the Python judge still sees every row (Spark feeds a UDF all of them), but a decided one
-        # without its topic, which it passes over
-        undecided = python_judge(F.when(~certain, topic), key, value)
-        judgment = F.when(certain, F.col(DECIDED)).otherwise(undecided)
-    else:
-        judgment = python_judge(topic, key, value)
+    source = with_jvm_verdict(source, schemas, rules, newest_schemas=newest_schemas)
+    certain = F.col(CERTAIN)
+    # the Python judge still sees every row (Spark feeds a UDF all of them), but a decided one
+    # without its topic, which it passes over
+    undecided = python_judge(F.when(~certain, F.col("topic")), "key", "value")
+    judgment = F.when(certain, F.col(DECIDED)).otherwise(undecided)
     judged = source.select(
         *(F.col(name) for name in SOURCE_SCHEMA.fieldNames() if name != "kafkaTimestamp"),
         F.col("timestamp").alias("kafkaTimestamp"),

@@ -27,6 +27,7 @@ from analytics_pipeline.events.envelope import EVENT_ID_PATTERN, EVENT_TYPE_PATT
 from analytics_pipeline.events.quality_rules import PURCHASE, QualityRules
 from analytics_pipeline.events.raw_record import SCHEMA_VERSION_FIELD
 from analytics_pipeline.kafka_io.topics import RAW_TOPIC_PATTERN
+from analytics_pipeline.lakehouse.parse import micros
 from analytics_pipeline.lakehouse.schema_sql import Node, Places, schema_predicate
 from analytics_pipeline.metadata.store import StoredSchema
 from analytics_pipeline.timeutil import RFC3339_PATTERN
@@ -170,8 +171,7 @@ def _instant(node: Node) -> Column:
         F.when(offset.isin("Z", "z"), F.lit("+00:00")).otherwise(offset),
     )
     moment = F.try_to_timestamp(canonical, F.lit(_TIMESTAMP_FORMAT))
-    micros = F.unix_micros(moment)
-    in_years = micros.between(_micros(_EARLIEST), _micros(_LATEST))
+    in_years = F.unix_micros(moment).between(micros(_EARLIEST), micros(_LATEST))
     return F.when(node.is_string & text.rlike(pattern) & in_years, moment)
 
 
@@ -221,7 +221,3 @@ def _rules_hold(
         & currency.text.isin(sorted(rules.currencies))
     )
     return in_window & ((event_type != PURCHASE) | purchase_holds)
-
-
-def _micros(moment: datetime) -> int:
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // _MICROSECOND

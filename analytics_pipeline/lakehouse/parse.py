@@ -53,7 +53,8 @@ _UTC_MICROS = pa.timestamp("us", tz="UTC")
 _CASTS = {"eventDate": pa.date32(), "receivedAt": _UTC_MICROS, "timestamp": _UTC_MICROS}
 
 
-def _micros(moment: datetime) -> int:
+def micros(moment: datetime) -> int:
+    """Microseconds since 1970-01-01 UTC, exactly."""
     return (moment - _EPOCH) // _MICROSECOND
 
 
@@ -114,7 +115,7 @@ def judge(
     else:
         problems = rules.broken(event.event_type, properties, event.timestamp, event.received_at)
         stage = EXPECTATION if problems else None
-    timestamp = _micros(event.timestamp)
+    timestamp = micros(event.timestamp)
     context = event.value.get("context")
     return (
         not problems,
@@ -122,7 +123,7 @@ def judge(
         stage,
         event.project_id,
         timestamp // _MICROS_PER_DAY,
-        _micros(event.received_at),
+        micros(event.received_at),
         event.event_id,
         event.event_type,
         event.user_id,

@@ -4,8 +4,8 @@
 service's default) into a boolean column that is true only when a record's properties certainly
 conform, as ``jsonschema`` judges them. Each place it reads in a record (``$.properties['a']``)
 is parsed once, into a column of its own (``Places``), however many rules and schemas read it:
-the plan stays small enough for Spark to optimize in a moment. It covers the keywords project schemas use:
-``type``, ``required``, ``properties``, ``enum`` and ``const`` of scalars, ``minimum``,
+the plan stays small enough for Spark to optimize in a moment. It covers the keywords project
+schemas use: ``type``, ``required``, ``properties``, ``enum`` and ``const`` of scalars, ``minimum``,
 ``maximum``, their exclusive forms, ``minLength``, ``maxLength``, ``pattern`` and
 ``additionalProperties`` (true or false). A schema with any other keyword compiles to None, and
 its records are judged in Python.

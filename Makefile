@@ -63,6 +63,7 @@ bench: install ## Benchmarks that print figures and ratios against a baseline me
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.etl
 	$(BIN)/python -m bench.etl --steady
+	$(BIN)/python -m bench.etl --judges
 	$(BIN)/python -m bench.query
 	$(BIN)/python -m bench.index
 	$(BIN)/python -m bench.archive

@@ -188,11 +188,17 @@ class Settings(BaseSettings):
     etl_group: str = Field("batch-etl", description="Kafka group whose offsets the batch ETL commits.")
     etl_sensor_interval_s: int = Field(5, ge=5, description="How often kafka_offsets_sensor looks at Kafka.")
     etl_batch_size: int = Field(50_000, ge=1, description="Pending records that start an ETL run at once.")
-    etl_max_wait_s: float = Field(10.0, ge=0, description="Longest a record waits for an ETL run.")
+    etl_max_wait_s: float = Field(
+        0.0, ge=0, description="How long pending records wait for more before an ETL run is asked for."
+    )
     lake_dedup_window_s: int = Field(
         3_600,
         ge=0,
         description="validated_events drops an event held already when received this close to it.",
+    )
+    lake_judge_in_jvm: bool = Field(
+        False,
+        description="The ETL decides records the JVM proves valid there, Python the rest (slower here).",
     )
     etl_max_records_per_run: int = Field(
         500_000, ge=1, description="Most records one ETL run reads; a backlog becomes several runs."

@@ -13,13 +13,12 @@ from assets.offset_config import OffsetRangesConfig
 from keys import EVENTS_ARCHIVE, RAW_EVENTS
 from resources.kafka import KafkaResource
 from resources.object_storage import ObjectStorageResource
+from resources.policies import STEP_RETRIES
 
 ARCHIVE_GROUP = "archive"
 # dagster.yaml gives every pool one run at a time: archive runs never crowd out the lake's runs,
 # and a backlog after an outage is archived in order.
 ARCHIVE_POOL = "archive"
-# An S3 or broker blip is retried inside the run; a rerun skips the objects already whole.
-ARCHIVE_STEP_RETRIES = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 SHOWN_KEYS = 20
 
 
@@ -28,7 +27,7 @@ SHOWN_KEYS = 20
     deps=[RAW_EVENTS],
     group_name=ARCHIVE_GROUP,
     kinds={"s3", "parquet"},
-    retry_policy=ARCHIVE_STEP_RETRIES,
+    retry_policy=STEP_RETRIES,
     pool=ARCHIVE_POOL,
     description=(
         "Every raw record exactly as Kafka holds it (key and value bytes, headers, topic, partition, "

@@ -28,10 +28,11 @@ from analytics_pipeline.lakehouse.daily_metrics import (
     write_daily_metrics,
 )
 from analytics_pipeline.lakehouse.rederive import rederive_day
-from assets.lakehouse import LAKE_GROUP, LAKE_STEP_RETRIES
+from assets.lakehouse import LAKE_GROUP
 from keys import DAILY_METRICS, HELD_METADATA, LAKE_POOL, VALIDATED_EVENTS
 from quality.daily_metrics_checks import DAILY_METRICS_CHECK_SPECS, daily_metrics_check_results, held_json
 from resources.lakehouse import LakehouseResource, MetadataResource, QualityResource
+from resources.policies import STEP_RETRIES
 
 BACKFILL_TAG = "dagster/backfill"
 
@@ -51,7 +52,7 @@ def build_daily_metrics(partitions_def: dg.DailyPartitionsDefinition) -> dg.Asse
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=MAX_DAYS_PER_RUN),
         pool=LAKE_POOL,
-        retry_policy=LAKE_STEP_RETRIES,
+        retry_policy=STEP_RETRIES,
         group_name=LAKE_GROUP,
         kinds={"delta", "spark"},
         description=(

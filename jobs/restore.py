@@ -23,6 +23,7 @@ from keys import BRONZE_EVENTS, LAKE_POOL
 from resources.kafka import KafkaResource
 from resources.lakehouse import LakehouseResource, MetadataResource, QualityResource
 from resources.object_storage import ObjectStorageResource
+from resources.policies import STEP_RETRIES
 
 
 class RestoreConfig(dg.Config):
@@ -49,7 +50,7 @@ class RestoreConfig(dg.Config):
 @dg.op(
     name=RESTORE_OP,
     pool=LAKE_POOL,
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    retry_policy=STEP_RETRIES,
     description="Appends to bronze_events the archived records of the days that bronze does not hold.",
 )
 def restore_bronze_op(  # noqa: PLR0917 - Dagster injects config and resources by parameter name

@@ -19,13 +19,14 @@ EVENTS_ARCHIVE = dg.AssetKey("events_archive")
 # The ops whose run config is keyed by them: daily_metrics, and the two that carry offset ranges.
 DAILY_METRICS_OP = "daily_metrics"
 BATCH_OP = "kafka_batch"  # the lakehouse multi-asset (bronze, validated, quarantined)
+BATCH_CHECKS_OP = "kafka_batch_checks"  # its reconciliation and GX checks, a step after it
 ARCHIVE_OP = EVENTS_ARCHIVE.path[-1]
 
 # daily_metrics' metadata entry naming the (project, day) pairs its quality gate held back
 # ({day: {project: rows too many}}); late_events_sensor reads it to compute them again.
 HELD_METADATA = "held"
 
-# dagster.yaml: one run of this pool at a time, so two writers never meet on a Delta table.
+# dagster.yaml: one step of this pool at a time, so two writers never meet on a Delta table.
 LAKE_POOL = "lake"
 
 # raw_events' checks that hot_partition_sensor reports (WARN while a partition is out of line).

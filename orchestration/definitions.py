@@ -17,6 +17,7 @@ from orchestration.partitions import daily_partitions
 from orchestration.resources import build_resources
 from quality.archive_keeps_up import archive_keeps_up
 from quality.dead_letters_redriven import dead_letters_check
+from quality.etl_batch_checks import kafka_batch_checks
 from quality.hot_partitions import hot_partitions_check, produce_skew_check
 from quality.raw_record_contract import raw_record_contract
 from quality.realtime_matches_batch import realtime_matches_batch
@@ -36,6 +37,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[raw_events, realtime_metrics, kafka_batch, build_daily_metrics(partitions), events_archive],
         asset_checks=[
             raw_record_contract,
+            kafka_batch_checks,
             realtime_matches_batch,
             archive_keeps_up,
             hot_partitions_check,

@@ -56,6 +56,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             jar_root=str(settings.jar_root),
             s3=storage,
             dedup_window_s=settings.lake_dedup_window_s,
+            judge_in_jvm=settings.lake_judge_in_jvm,
         ),
         "metadata": MetadataResource(url=settings.metadata_database_url),
         "dead_letters": DeadLetterResource(kafka=kafka, metadata_url=settings.metadata_database_url),

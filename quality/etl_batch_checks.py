@@ -1,34 +1,45 @@
 """Asset checks of one ETL batch: reconciliation and the Great Expectations suites.
 
-Run inside the ``kafka_batch`` step, over the rows this batch put in each table (``batchId``),
-so each run is judged on its own data. The row-level ERROR expectations are also applied to each
-record before it is written (``analytics_pipeline.events.quality_rules``): a record that breaks
-one is quarantined with the rule as its reason, so these suites verify that nothing slipped
-through and check what only a set of rows can show (eventId unique per project). None of them
-stops the run: a failed Dagster "blocking" check would fail the step, its offsets would never be
-committed, and one bad event would stall the ETL for every tenant behind it.
+A step of their own after ``kafka_batch`` in each ETL run, over the rows that batch put in each
+table (``batchId``), so each run is judged on its own data. The step only reads, so it is outside
+the ``lake`` pool: the next run writes its batch meanwhile, and freshness does not wait on checks.
+
+The row-level ERROR expectations are also applied to each record before it is written
+(``analytics_pipeline.events.quality_rules``): a record that breaks one is quarantined with the
+rule as its reason, so these suites verify that nothing slipped through and check what only a
+set of rows can show (eventId unique per project). None of them stops the run: a failed Dagster
+"blocking" check would fail the step, its offsets would never be committed, and one bad event
+would stall the ETL for every tenant behind it.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Dagster reads the context annotation when decorating.
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from analytics_pipeline.events.quality_rules import ENVELOPE_SUITE, PURCHASE_SUITE
-from analytics_pipeline.lakehouse.batch_etl import BatchReport
 from analytics_pipeline.lakehouse.paths import LakeTables
-from analytics_pipeline.lakehouse.reconcile import BatchReconciliation
-from keys import BATCH_RECONCILIATION, BRONZE_EVENTS, BRONZE_EXPECTATIONS, VALIDATED_EVENTS
+from analytics_pipeline.lakehouse.reconcile import BatchReconciliation, reconcile_batch
+from keys import (
+    BATCH_CHECKS_OP,
+    BATCH_RECONCILIATION,
+    BRONZE_EVENTS,
+    BRONZE_EXPECTATIONS,
+    VALIDATED_EVENTS,
+)
 from quality.expectations import (
     SuiteOutcome,
     bronze_suite_outcome,
     envelope_suite_outcome,
     purchase_suite_outcome,
 )
-from resources.lakehouse import QualityResource
+from resources.lakehouse import LakehouseResource, MetadataResource, QualityResource
+from resources.policies import STEP_RETRIES
 
 ENVELOPE_EXPECTATIONS = ENVELOPE_SUITE
 PURCHASE_EXPECTATIONS = PURCHASE_SUITE
@@ -60,10 +71,70 @@ BATCH_CHECK_SPECS = [
 ]
 
 
+@dataclass(frozen=True)
+class WrittenBatch:
+    """What a run's kafka_batch step wrote, as its materializations say."""
+
+    batch_id: str
+    records_read: int
+    event_dates: list[date]
+    projects: list[str]
+
+
+def written_batch(instance: dg.DagsterInstance, run: dg.DagsterRun) -> WrittenBatch:
+    """From the run's own materializations, or, for a re-execution that skipped the step (a
+    retried run starts from what failed), from the runs it re-executes."""
+    run_id: str | None = run.run_id
+    while run_id:
+        found = {
+            entry.asset_materialization.asset_key: entry.asset_materialization.metadata
+            for record in instance.get_records_for_run(
+                run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=100
+            ).records
+            if (entry := record.event_log_entry).asset_materialization is not None
+        }
+        if BRONZE_EVENTS in found and VALIDATED_EVENTS in found:
+            bronze, validated = found[BRONZE_EVENTS], found[VALIDATED_EVENTS]
+            return WrittenBatch(
+                batch_id=str(bronze["batch_id"].value),
+                records_read=int(bronze["records_read"].value),
+                event_dates=[date.fromisoformat(d) for d in validated["event_dates"].value],
+                projects=list(validated["projects"].value),
+            )
+        parent = instance.get_run_by_id(run_id)
+        run_id = parent.parent_run_id if parent else None
+    raise dg.Failure(f"run {run.run_id} has no kafka_batch materializations to check", allow_retries=False)
+
+
+@dg.multi_asset_check(
+    name=BATCH_CHECKS_OP,
+    specs=BATCH_CHECK_SPECS,
+    retry_policy=STEP_RETRIES,
+    description="Reconciliation and the GX suites over the rows the run's batch wrote.",
+)
+def kafka_batch_checks(
+    context: dg.AssetCheckExecutionContext,
+    lakehouse: LakehouseResource,
+    metadata: MetadataResource,
+    quality: QualityResource,
+) -> Iterator[dg.AssetCheckResult]:
+    batch = written_batch(context.instance, context.run)
+    spark, tables = lakehouse.spark(), lakehouse.tables
+    reconciliation = reconcile_batch(spark, tables, batch.batch_id, batch.records_read, batch.event_dates)
+    yield from batch_check_results(
+        spark,
+        tables,
+        batch.batch_id,
+        reconciliation=reconciliation,
+        quality=quality,
+        registered_types=frozenset(s.event_type for s in metadata.all_schemas(batch.projects)),
+    )
+
+
 def batch_check_results(
     spark: SparkSession,
     tables: LakeTables,
-    report: BatchReport,
+    batch_id: str,
     *,
     reconciliation: BatchReconciliation,
     quality: QualityResource,
@@ -76,7 +147,7 @@ def batch_check_results(
         severity=dg.AssetCheckSeverity.ERROR,
         metadata=reconciliation.as_dict(),
     )
-    bronze = _batch_rows(spark, tables.bronze_events, report.batch_id).select(
+    bronze = _batch_rows(spark, tables.bronze_events, batch_id).select(
         F.col("key").cast("string"),
         F.col("value").cast("string"),
         "topic",
@@ -88,7 +159,7 @@ def batch_check_results(
         BRONZE_EVENTS, BRONZE_EXPECTATIONS, bronze_suite_outcome(bronze.toPandas()), warn=True
     )
     validated = (
-        _batch_rows(spark, tables.validated_events, report.batch_id)
+        _batch_rows(spark, tables.validated_events, batch_id)
         .select("projectId", "eventId", "eventType", "userId", "timestamp", "receivedAt", "properties")
         .toPandas()
     )

@@ -38,6 +38,7 @@ class LakehouseResource(dg.ConfigurableResource):
     jar_root: str
     s3: ObjectStorageResource
     dedup_window_s: int = 3_600
+    judge_in_jvm: bool = False  # records the JVM proves valid are decided there (ANALYTICS_LAKE_JUDGE_IN_JVM)
 
     def dedup_window(self) -> timedelta:
         """How far apart in receive time two copies of an event may be for validated to keep one."""

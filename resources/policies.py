@@ -1,4 +1,5 @@
-"""When the sensors ask for a run: the ETL's and the archive's batch policies."""
+"""When the sensors ask for a run (the ETL's and the archive's batch policies), and how often a
+failed step is tried again."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from datetime import timedelta
 import dagster as dg
 
 from analytics_pipeline.lakehouse.batch_plan import BatchPolicy
+
+# A step that failed (a broker restart, a lost Spark executor, an S3 blip) is retried inside its
+# run: every write is idempotent, and a rerun skips what is already whole. The daemon's run
+# retries cover a dead run worker only (dagster.yaml), so a deterministic refusal
+# (Failure(allow_retries=False)) is never repeated.
+STEP_RETRIES = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 
 class BatchPolicyResource(dg.ConfigurableResource):

@@ -23,7 +23,7 @@ from analytics_pipeline.lakehouse.offset_ranges import (
 )
 from analytics_pipeline.timeutil import utc_now
 from jobs.lakehouse import kafka_batch_etl
-from keys import BATCH_OP, RAW_EVENTS
+from keys import BATCH_OP, LAKE_POOL, RAW_EVENTS, VALIDATED_EVENTS
 from resources.kafka import KafkaResource
 from resources.policies import BatchPolicyResource
 
@@ -75,14 +75,28 @@ WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dagst
 
 
 def waiting_batch_run(instance: dg.DagsterInstance) -> str | None:
-    """A kafka_batch_etl run that has not started yet (the lake pool runs one at a time). While
-    one waits, requesting more would only lengthen the queue: runs that last longer than the
-    sensor's cycle would fall further behind with every tick, where one run taking everything
-    pending when the queue is free keeps up."""
-    records = instance.get_run_records(
-        dg.RunsFilter(job_name=kafka_batch_etl.name, statuses=WAITING), limit=1
-    )
-    return records[0].dagster_run.run_id[:8] if records else None
+    """A kafka_batch_etl run whose batch is not being written yet: queued, starting, or started
+    and waiting for the lake pool (one such run is launched ahead, dagster.yaml). While one
+    waits, requesting more would only lengthen the queue: each run would hold ranges older than
+    the one before it took, where one run taking everything pending when the pool frees keeps up."""
+    job = kafka_batch_etl.name
+    if queued := instance.get_run_records(dg.RunsFilter(job_name=job, statuses=WAITING), limit=1):
+        return queued[0].dagster_run.run_id[:8]
+    started = instance.get_run_records(dg.RunsFilter(job_name=job, statuses=[dg.DagsterRunStatus.STARTED]))
+    writing = instance.event_log_storage.get_concurrency_info(LAKE_POOL).active_run_ids
+    for record in started:
+        run_id = record.dagster_run.run_id
+        if run_id in writing or _batch_written(instance, run_id):
+            continue  # writing its batch, or checking what it wrote
+        return run_id[:8]
+    return None
+
+
+def _batch_written(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Its validated_events are materialized: the step is done with the pool, or about to be."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    return any(r.event_log_entry.asset_materialization.asset_key == VALIDATED_EVENTS for r in records
+               if r.event_log_entry.asset_materialization is not None)  # fmt: skip
 
 
 def build_kafka_offsets_sensor(interval_s: int) -> dg.SensorDefinition:

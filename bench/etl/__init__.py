@@ -32,6 +32,11 @@ deduplication) into the other. Reported per batch: the lake's rows, the rows the
 compared with, and the cost per record of both paths. The goals: the last batches' cost per event
 at most 1.2x the first ones', and the ETL at least 0.8x the ceiling.
 
+Judges (--judges, a run of its own). A private Kafka and --judge-events records; the read alone,
+the JVM's verdict alone, the Python judge, and the JVM first then Python, each into Spark's noop
+sink (bench/etl/judges.py): what judging costs a record, by judge.
+
 Run: .venv/bin/python -m bench.etl [--events N] [--rounds R] [--freshness/--no-freshness]
+     .venv/bin/python -m bench.etl --judges [--judge-events N]
      .venv/bin/python -m bench.etl --steady [--history N] [--batches B] [--batch-events E]
 """

@@ -18,6 +18,7 @@ from analytics_pipeline.stack.isolated import isolated_settings
 from analytics_pipeline.stack.kafka_broker import KafkaBroker
 from bench.common import BenchError, console
 from bench.etl.freshness import measure_freshness
+from bench.etl.judges import judges_table, measure_judges, valid_counts
 from bench.etl.report import (
     etl_checks,
     freshness_table,
@@ -108,6 +109,32 @@ def steady(home: Path, args: argparse.Namespace) -> bool:
     return all(expected == found for _name, expected, found in checks)
 
 
+def judges(home: Path, args: argparse.Namespace) -> bool:
+    """The judges' cost per record on a private Kafka; True when both give the load's valid count."""
+    settings = isolated_settings(home)
+    broker = KafkaBroker(settings)
+    try:
+        with console.status("starting a private Kafka ..."):
+            broker.ensure_running()
+        load = load_topic(settings, args.judge_events)
+        spark = spark_session(settings, app_name="bench-etl-judges")
+        try:
+            servers = settings.kafka_bootstrap_servers
+            with console.status("judging the same records by each path (a warm-up, then the rounds) ..."):
+                seconds = measure_judges(spark, servers, load, args.rounds)
+            counts = valid_counts(spark, servers, load)
+        finally:
+            spark.stop()
+    finally:
+        with console.status("stopping the private Kafka ..."):
+            broker.stop()
+    console.print(judges_table(seconds, load.records))
+    expected = load.expected.valid_events + load.expected.valid_repeats
+    checks = [(f"valid records, {name}", expected, found) for name, found in counts.items()]
+    console.print(exactly_once_table(checks))
+    return all(expected == found for _name, expected, found in checks)
+
+
 def main() -> int:
     """Exit status 1 when a count differs or a freshness sample never lands."""
     parser = argparse.ArgumentParser(
@@ -134,11 +161,21 @@ def main() -> int:
         action="store_true",
         help="only the steady state: a lake with history, batch by batch",
     )
+    parser.add_argument(
+        "--judges", action="store_true", help="only the judges' cost per record (Python, JVM, both)"
+    )
+    parser.add_argument("--judge-events", type=int, default=55_000, help="events judged (--judges)")
     parser.add_argument("--history", type=int, default=1_000_000, help="events held before (--steady)")
     parser.add_argument("--batches", type=int, default=20, help="consecutive batches measured (--steady)")
     parser.add_argument("--batch-events", type=int, default=55_000, help="events per batch (--steady)")
     args = parser.parse_args()
     console.print(f"{os.cpu_count()} cores shared by Kafka, Spark and, for freshness, the whole stack")
+    if args.judges:
+        with tempfile.TemporaryDirectory(prefix="bench-etl-judges-") as home:
+            exact = judges(Path(home), args)
+        if not exact:
+            console.print("[bold red]FAILED:[/] a judge's valid count differs from the load's")
+        return 0 if exact else 1
     if args.steady:
         with tempfile.TemporaryDirectory(prefix="bench-etl-steady-") as home:
             exact = steady(Path(home), args)

@@ -26,17 +26,20 @@ from analytics_pipeline.timeutil import utc_now
 from bench.common import BenchError
 from bench.stream.progress import progress_bar
 from bench.stream.workload import EventSource, create_project
+from keys import BATCH_OP
 
 ETL_JOB = "kafka_batch_etl"
 RUNS_QUERY = """{ runsOrError(filter: {pipelineName: "%s"}) { __typename
-  ... on Runs { results { runId status creationTime startTime endTime tags { key value } } }
+  ... on Runs { results { runId status creationTime startTime endTime tags { key value }
+    stepStats { stepKey startTime } } }
   ... on PythonError { message } } }"""  # %-formatted: GraphQL's braces would need doubling for .format
 RUN_KEY_TAG = "dagster/run_key"  # the sensor's run key: the batch id run_batch writes into every row
 RECORDS_TAG = "analytics/records"
 FRESHNESS = "202 -> queryable (freshness)"
 WAIT = "202 -> run requested (sensor ticks, max wait)"
 LAUNCH = "requested -> run started (queue, launch)"
-WORK = "run started -> validated commit (Spark, ETL)"
+POOL = "run started -> batch step started (the lake pool)"
+WORK = "batch step started -> validated commit (Spark, ETL)"
 WAIT_AFTER_RUN_S = 240.0  # beyond interval + max wait: a run's start and its Spark work, on a busy machine
 
 
@@ -62,6 +65,7 @@ class EtlRun:
     created: float  # when the sensor's tick requested it
     started: float | None  # when its process reported the run started (after queue and launch)
     ended: float | None
+    writing: float | None  # when its kafka_batch step started (it holds the lake pool from then)
 
 
 @dataclass(frozen=True)
@@ -80,15 +84,17 @@ class Landed:
     def run_id(self) -> str | None:
         return self.run.run_id if self.run else None
 
-    def spans(self) -> tuple[float, float, float] | None:
-        """(202 -> run requested, requested -> started, started -> commit), when the run is known."""
-        if self.run is None or self.run.started is None:
+    def spans(self) -> tuple[float, float, float, float] | None:
+        """(202 -> run requested, requested -> started, started -> step started, step started ->
+        commit), when the run is known."""
+        if self.run is None or self.run.started is None or self.run.writing is None:
             return None
         run = self.run
         return (
             run.created - self.sample.accepted_at,
             run.started - run.created,
-            self.landing.committed_at - run.started,
+            run.writing - run.started,
+            self.landing.committed_at - run.writing,
         )
 
 
@@ -111,14 +117,15 @@ class FreshnessRun:
         return waits
 
     def components(self) -> dict[str, list[float]]:
-        """Freshness and the three spans it is made of (for the events whose run is known)."""
+        """Freshness and the four spans it is made of (for the events whose run is known)."""
         spans = [x.spans() for x in self.landed]
         known = [span for span in spans if span is not None]
         return {
             FRESHNESS: [x.freshness for x in self.landed],
             WAIT: [span[0] for span in known],
             LAUNCH: [span[1] for span in known],
-            WORK: [span[2] for span in known],
+            POOL: [span[2] for span in known],
+            WORK: [span[3] for span in known],
         }
 
 
@@ -201,6 +208,7 @@ def etl_runs(settings: Settings) -> list[EtlRun]:
     for run in data["results"]:
         tags = {t["key"]: t["value"] for t in run["tags"]}
         records = tags.get(RECORDS_TAG)
+        writing = [step["startTime"] for step in run["stepStats"] if step["stepKey"] == BATCH_OP]
         runs.append(
             EtlRun(
                 run["runId"],
@@ -210,6 +218,7 @@ def etl_runs(settings: Settings) -> list[EtlRun]:
                 run["creationTime"],
                 run["startTime"],
                 run["endTime"],
+                writing[0] if writing else None,
             )
         )
     return sorted(runs, key=lambda r: r.created)

@@ -30,6 +30,12 @@ query Run($id: ID!) {
 }
 """
 
+STEP = """
+query Steps($id: ID!) {
+  runOrError(runId: $id) { ... on Run { runId stepStats { stepKey status startTime endTime } } }
+}
+"""
+
 RUN_EVENTS = """
 query RunEvents($id: ID!) {
   logsForRun(runId: $id) { ... on EventConnection { events { __typename } } }
@@ -79,6 +85,13 @@ def launch_run(url: str, job: str, run_config: dict[str, Any], tags: dict[str, s
 def run_times(url: str, run_id: str) -> RunTimes:
     run = graphql(url, RUN, {"id": run_id})["runOrError"]
     return RunTimes(run["runId"], run["status"], run["startTime"], run["endTime"])
+
+
+def step_times(url: str, run_id: str, step_key: str) -> RunTimes:
+    """When the run's step started and ended (its last attempt), and how it ended."""
+    run = graphql(url, STEP, {"id": run_id})["runOrError"]
+    (step,) = [s for s in run["stepStats"] if s["stepKey"] == step_key]
+    return RunTimes(run["runId"], step["status"], step["startTime"], step["endTime"])
 
 
 def run_event_kinds(url: str, run_id: str) -> list[str]:

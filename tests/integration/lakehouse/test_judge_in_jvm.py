@@ -236,7 +236,8 @@ def python_verdicts(corpus: list[tuple[str, bytes | None, bytes | None]]) -> lis
 
 def assert_same(spark: SparkSession, corpus: list[tuple[str, bytes | None, bytes | None]]) -> None:
     """Every record judged alike."""
-    jvm = parse_records(source_frame(spark, corpus), SCHEMAS, RULES).orderBy("offset").collect()
+    jvm = parse_records(source_frame(spark, corpus), SCHEMAS, RULES, judge_in_jvm=True)
+    jvm = jvm.orderBy("offset").collect()
     for (topic, key, value), expected, row in zip(corpus, python_verdicts(corpus), jvm, strict=True):
         record = {"topic": topic, "key": key, "value": value}
         assert row.valid == expected[0], record
@@ -313,7 +314,7 @@ def test_every_record_the_ingestion_service_writes_is_decided_in_the_jvm(spark: 
 
 def test_judgment_schema_is_what_both_judges_give(spark: SparkSession):
     frame = source_frame(spark, [("events.shop", b"k", b"{}")])
-    parsed = parse_records(frame, SCHEMAS, RULES)
-    assert [f.name for f in parsed.schema.fields][
-        -len(JUDGMENT_SCHEMA.fields) :
-    ] == JUDGMENT_SCHEMA.fieldNames()
+    for judge_in_jvm in (False, True):
+        parsed = parse_records(frame, SCHEMAS, RULES, judge_in_jvm=judge_in_jvm)
+        names = [f.name for f in parsed.schema.fields]
+        assert names[-len(JUDGMENT_SCHEMA.fields) :] == JUDGMENT_SCHEMA.fieldNames()

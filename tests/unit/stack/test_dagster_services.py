@@ -65,7 +65,12 @@ class TestInstanceHome:
         runs = config["concurrency"]["runs"]
         assert runs["max_concurrent_runs"] == 3
         assert "tag_concurrency_limits" not in runs, "the pool serializes the lake's writers"
-        assert config["concurrency"]["pools"] == {"default_limit": 1, "granularity": "run"}
+        assert config["concurrency"]["pools"] == {
+            "default_limit": 1,
+            "granularity": "op",
+            "op_granularity_run_buffer": 1,
+        }
+        assert config["run_queue"] == {"dequeue_interval_seconds": 2}
         assert config["run_retries"] == {
             "enabled": True,
             "max_retries": 2,
@@ -102,6 +107,9 @@ class TestInstanceHome:
             assert concurrency.run_queue_config.max_concurrent_runs == 3
             assert not concurrency.run_queue_config.tag_concurrency_limits
             assert concurrency.pool_config.default_pool_limit == 1
+            assert concurrency.pool_config.pool_granularity.value == "op"
+            assert concurrency.pool_config.op_granularity_run_buffer == 1
+            assert instance.run_coordinator.dequeue_interval_seconds == 2
             assert instance.run_retries_enabled
             assert instance.run_retries_max_retries == 2
             assert not instance.telemetry_enabled

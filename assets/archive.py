@@ -16,8 +16,8 @@ from resources.object_storage import ObjectStorageResource
 from resources.policies import STEP_RETRIES
 
 ARCHIVE_GROUP = "archive"
-# dagster.yaml gives every pool one run at a time: archive runs never crowd out the lake's runs,
-# and a backlog after an outage is archived in order.
+# dagster.yaml runs one step of a pool at a time: archive runs never crowd out the lake's
+# writers, and a backlog after an outage is archived in order.
 ARCHIVE_POOL = "archive"
 SHOWN_KEYS = 20
 

@@ -47,7 +47,7 @@ class BatchReport:
     problems: dict[str, int] = field(default_factory=dict)  # reason -> records
     event_dates: list[date] = field(default_factory=list)
     projects: list[str] = field(default_factory=list)
-    phases: dict[str, float] = field(default_factory=dict)  # seconds each write took, in order
+    phases: dict[str, float] = field(default_factory=dict)  # seconds each part of the batch took
 
     @property
     def duplicates_dropped(self) -> int:
@@ -65,9 +65,9 @@ def parse_records(
 ) -> DataFrame:
     """Rows of ``PARSED_SCHEMA`` from records shaped like the Kafka source plus batchId/ingestedAt,
     each judged by the schema version it was accepted under (or the newest, when asked) by the
-    Python judge of ``parse``; with ``judge_in_jvm``, a record the JVM proves valid is decided
-    there (``judge_in_jvm``), and Python, which alone names problems, judges the rest. Measured
-    on 2 cores (README), the Python judge alone is the faster: hence the default."""
+    Python judge of ``parse``. With ``judge_in_jvm``, a record the Spark SQL of the module
+    ``judge_in_jvm`` proves valid is decided in the JVM, and Python, which alone names problems,
+    judges the rest; measured on 2 cores (``bench.etl --judges``), Python alone is the faster."""
     python_judge = judgment_of(schemas, rules, newest_schemas=newest_schemas)
     if judge_in_jvm:
         source = with_jvm_verdict(source, schemas, rules, newest_schemas=newest_schemas)

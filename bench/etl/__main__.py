@@ -6,6 +6,8 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -86,23 +88,34 @@ def run_freshness(spark: SparkSession, settings: Settings, args: argparse.Namesp
     return bool(run.samples) and not missing
 
 
-def steady(home: Path, args: argparse.Namespace) -> bool:
-    """The lake at steady state, on a private Kafka; True when every count is exact."""
+@contextmanager
+def private_kafka(home: Path) -> Iterator[Settings]:
+    """Settings with a private Kafka of their own (fresh ports and state), always stopped after."""
     settings = isolated_settings(home)
     broker = KafkaBroker(settings)
     try:
         with console.status("starting a private Kafka ..."):
             broker.ensure_running()
-        spark = spark_session(settings, app_name="bench-etl-steady")
-        try:
-            timings, checks = run_steady(
-                spark, settings, home / "work", args.history, args.batches, args.batch_events
-            )
-        finally:
-            spark.stop()
+        yield settings
     finally:
         with console.status("stopping the private Kafka ..."):
             broker.stop()
+
+
+@contextmanager
+def local_spark(settings: Settings, app_name: str) -> Iterator[SparkSession]:
+    spark = spark_session(settings, app_name=app_name)
+    try:
+        yield spark
+    finally:
+        spark.stop()
+
+
+def steady(home: Path, args: argparse.Namespace) -> bool:
+    """The lake at steady state, on a private Kafka; True when every count is exact."""
+    with private_kafka(home) as settings, local_spark(settings, "bench-etl-steady") as spark:
+        work, sizes = home / "work", (args.history, args.batches, args.batch_events)
+        timings, checks = run_steady(spark, settings, work, *sizes)
     console.print(steady_table(timings))
     console.print(goals_table(timings))
     console.print(exactly_once_table(checks))
@@ -111,23 +124,13 @@ def steady(home: Path, args: argparse.Namespace) -> bool:
 
 def judges(home: Path, args: argparse.Namespace) -> bool:
     """The judges' cost per record on a private Kafka; True when both give the load's valid count."""
-    settings = isolated_settings(home)
-    broker = KafkaBroker(settings)
-    try:
-        with console.status("starting a private Kafka ..."):
-            broker.ensure_running()
+    with private_kafka(home) as settings:
         load = load_topic(settings, args.judge_events)
-        spark = spark_session(settings, app_name="bench-etl-judges")
-        try:
+        with local_spark(settings, "bench-etl-judges") as spark:
             servers = settings.kafka_bootstrap_servers
             with console.status("judging the same records by each path (a warm-up, then the rounds) ..."):
                 seconds = measure_judges(spark, servers, load, args.rounds)
             counts = valid_counts(spark, servers, load)
-        finally:
-            spark.stop()
-    finally:
-        with console.status("stopping the private Kafka ..."):
-            broker.stop()
     console.print(judges_table(seconds, load.records))
     expected = load.expected.valid_events + load.expected.valid_repeats
     checks = [(f"valid records, {name}", expected, found) for name, found in counts.items()]
@@ -170,18 +173,17 @@ def main() -> int:
     parser.add_argument("--batch-events", type=int, default=55_000, help="events per batch (--steady)")
     args = parser.parse_args()
     console.print(f"{os.cpu_count()} cores shared by Kafka, Spark and, for freshness, the whole stack")
-    if args.judges:
-        with tempfile.TemporaryDirectory(prefix="bench-etl-judges-") as home:
-            exact = judges(Path(home), args)
-        if not exact:
-            console.print("[bold red]FAILED:[/] a judge's valid count differs from the load's")
-        return 0 if exact else 1
-    if args.steady:
-        with tempfile.TemporaryDirectory(prefix="bench-etl-steady-") as home:
-            exact = steady(Path(home), args)
-        if not exact:
-            console.print("[bold red]FAILED:[/] a batch's counts differ from the load's")
-        return 0 if exact else 1
+    alone = {
+        "judges": (judges, "a judge's valid count differs from the load's"),
+        "steady": (steady, "a batch's counts differ from the load's"),
+    }
+    for name, (measure, failure) in alone.items():
+        if getattr(args, name):  # a run of its own
+            with tempfile.TemporaryDirectory(prefix=f"bench-etl-{name}-") as home:
+                exact = measure(Path(home), args)
+            if not exact:
+                console.print(f"[bold red]FAILED:[/] {failure}")
+            return 0 if exact else 1
     with tempfile.TemporaryDirectory(prefix="bench-etl-") as home:
         if args.throughput:
             spark, exact = run_throughput(Path(home) / "throughput", args)

@@ -1,9 +1,10 @@
 """One Kafka batch through the lakehouse: raw records -> bronze -> validated + quarantined.
 
 The records are read from Kafka once, judged once (``parse``), held in memory, and written to
-the three tables from there. Every write is idempotent on its own (see ``bronze`` and
-``validated_and_quarantined``), so a run killed anywhere and run again over the same ranges ends with the same
-tables. The batch id is the ranges' run key, so it is the same on every attempt.
+the three tables from there: validated_events first, since its commit is what makes events
+queryable, then bronze and the quarantine. Every write is idempotent on its own (see ``bronze``
+and ``validated_and_quarantined``), so a run killed anywhere and run again over the same ranges
+ends with the same tables. The batch id is the ranges' run key, so it is the same on every attempt.
 """
 
 from __future__ import annotations
@@ -117,11 +118,11 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
     try:
         with timed(phases, "read and judge"):
             records = parsed.count()
+        with timed(phases, "validated"):
+            valid = parsed.where("valid")
+            appended = append_new_events(spark, valid, tables.validated_events, batch_id, dedup_window)
         with timed(phases, "bronze"):
             bronze_added = append_bronze(spark, parsed, tables.bronze_events, batch_id)
-        valid = parsed.where("valid")
-        with timed(phases, "validated"):
-            appended = append_new_events(spark, valid, tables.validated_events, batch_id, dedup_window)
         with timed(phases, "quarantine"):
             quarantine_added = append_quarantine(spark, parsed, tables.quarantined_events, batch_id)
             problems = {

@@ -120,7 +120,9 @@ def kafka_batch_checks(
 ) -> Iterator[dg.AssetCheckResult]:
     batch = written_batch(context.instance, context.run)
     spark, tables = lakehouse.spark(), lakehouse.tables
-    reconciliation = reconcile_batch(spark, tables, batch.batch_id, batch.records_read, batch.event_dates)
+    reconciliation = reconcile_batch(
+        spark, tables, batch.batch_id, batch.records_read, batch.event_dates, batch.projects
+    )
     yield from batch_check_results(
         spark,
         tables,

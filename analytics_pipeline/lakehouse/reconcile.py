@@ -44,10 +44,16 @@ class BatchReconciliation:
         return asdict(self)
 
 
-def reconcile_batch(
-    spark: SparkSession, tables: LakeTables, batch_id: str, records_read: int, dates: list[date]
+def reconcile_batch(  # noqa: PLR0917 - the batch, and where its valid records can have copies
+    spark: SparkSession,
+    tables: LakeTables,
+    batch_id: str,
+    records_read: int,
+    dates: list[date],
+    projects: list[str],
 ) -> BatchReconciliation:
-    """``dates``: the event dates of the batch's valid records (where its duplicates can be)."""
+    """``dates`` and ``projects``: the event dates and projects of the batch's valid records, the
+    partitions of validated_events where their copies can be."""
 
     def rows(path: str):
         return spark.read.format("delta").load(path)
@@ -56,7 +62,7 @@ def reconcile_batch(
         return frame.groupBy(*POSITION).agg(F.count("*").alias(name))
 
     bronze = rows(tables.bronze_events).where(F.col("batchId") == batch_id)
-    validated = _validated_on(spark, tables, dates)
+    validated = _validated_on(spark, tables, dates, projects)
     quarantined = rows(tables.quarantined_events).where(F.col("batchId") == batch_id)
     positions = bronze.groupBy(*POSITION).agg(
         F.count("*").alias("b"),
@@ -100,8 +106,8 @@ def reconcile_batch(
     )
 
 
-def _validated_on(spark: SparkSession, tables: LakeTables, dates: list[date]):
+def _validated_on(spark: SparkSession, tables: LakeTables, dates: list[date], projects: list[str]):
     validated = spark.read.format("delta").load(tables.validated_events)
-    if not dates:
+    if not dates or not projects:
         return validated.limit(0)
-    return validated.where(F.col("eventDate").isin(dates))
+    return validated.where(F.col("eventDate").isin(dates) & F.col("projectId").isin(projects))

@@ -105,7 +105,9 @@ def test_reconciliation_catches_rows_written_twice(spark, stack_settings, lake, 
     report = run_batch(spark, servers, ranges, lake, [], rules_of(stack_settings))
 
     def reconcile():
-        return reconcile_batch(spark, lake, report.batch_id, report.records_read, report.event_dates)
+        return reconcile_batch(
+            spark, lake, report.batch_id, report.records_read, report.event_dates, report.projects
+        )
 
     clean = reconcile()
     assert clean.balanced, clean

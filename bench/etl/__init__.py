@@ -22,7 +22,7 @@ Freshness (--freshness, on by default). A second private stack with everything `
 up` runs, including the Dagster webserver and daemon, and the default ANALYTICS_ETL_* settings;
 a light steady load of single events posted to /v1/events, each 202 timed; then the time until
 each event is queryable in validated_events, from the daemon's kafka_batch_etl runs, split into
-the wait for a run, its launch and its Spark work.
+the wait for a run, its launch, its wait for the lake pool and its batch step up to the commit.
 
 Steady state (--steady, a run of its own). A private Kafka and two lakes holding the same
 history of --history validated events over 7 days; then --batches consecutive batches of

@@ -4,7 +4,8 @@ queryable in validated_events, with kafka_batch_etl runs launched by the Dagster
 An event is queryable from the validated_events commit that first holds it, so its freshness is
 that commit's timestamp minus the 202's: no polling delay is in the figure. The commit is found
 by reading each new table version once (versions are few: one write per run). The runs' creation
-and start times come from the webserver's GraphQL API, which splits freshness into its parts.
+and start times, and their batch steps' start times, come from the webserver's GraphQL API, which
+splits freshness into its parts.
 """
 
 from __future__ import annotations

@@ -71,6 +71,7 @@ class TestInstanceHome:
             "op_granularity_run_buffer": 1,
         }
         assert config["run_queue"] == {"dequeue_interval_seconds": 2}
+        assert config["run_monitoring"] == {"enabled": True, "free_slots_after_run_end_seconds": 30}
         assert config["run_retries"] == {
             "enabled": True,
             "max_retries": 2,
@@ -110,6 +111,8 @@ class TestInstanceHome:
             assert concurrency.pool_config.pool_granularity.value == "op"
             assert concurrency.pool_config.op_granularity_run_buffer == 1
             assert instance.run_coordinator.dequeue_interval_seconds == 2
+            assert instance.run_monitoring_enabled
+            assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 30
             assert instance.run_retries_enabled
             assert instance.run_retries_max_retries == 2
             assert not instance.telemetry_enabled

@@ -81,18 +81,23 @@ class WrittenBatch:
     projects: list[str]
 
 
+def run_materializations(instance: dg.DagsterInstance, run_id: str) -> dict[dg.AssetKey, dict]:
+    """The metadata of each asset the run materialized."""
+    return {
+        entry.asset_materialization.asset_key: entry.asset_materialization.metadata
+        for record in instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=100
+        ).records
+        if (entry := record.event_log_entry).asset_materialization is not None
+    }
+
+
 def written_batch(instance: dg.DagsterInstance, run: dg.DagsterRun) -> WrittenBatch:
     """From the run's own materializations, or, for a re-execution that skipped the step (a
     retried run starts from what failed), from the runs it re-executes."""
     run_id: str | None = run.run_id
     while run_id:
-        found = {
-            entry.asset_materialization.asset_key: entry.asset_materialization.metadata
-            for record in instance.get_records_for_run(
-                run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=100
-            ).records
-            if (entry := record.event_log_entry).asset_materialization is not None
-        }
+        found = run_materializations(instance, run_id)
         if BRONZE_EVENTS in found and VALIDATED_EVENTS in found:
             bronze, validated = found[BRONZE_EVENTS], found[VALIDATED_EVENTS]
             return WrittenBatch(

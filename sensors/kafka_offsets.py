@@ -24,6 +24,7 @@ from analytics_pipeline.lakehouse.offset_ranges import (
 from analytics_pipeline.timeutil import utc_now
 from jobs.lakehouse import kafka_batch_etl
 from keys import BATCH_OP, LAKE_POOL, RAW_EVENTS, VALIDATED_EVENTS
+from quality.etl_batch_checks import run_materializations
 from resources.kafka import KafkaResource
 from resources.policies import BatchPolicyResource
 
@@ -94,9 +95,7 @@ def waiting_batch_run(instance: dg.DagsterInstance) -> str | None:
 
 def _batch_written(instance: dg.DagsterInstance, run_id: str) -> bool:
     """Its validated_events are materialized: the step is done with the pool, or about to be."""
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
-    return any(r.event_log_entry.asset_materialization.asset_key == VALIDATED_EVENTS for r in records
-               if r.event_log_entry.asset_materialization is not None)  # fmt: skip
+    return VALIDATED_EVENTS in run_materializations(instance, run_id)
 
 
 def build_kafka_offsets_sensor(interval_s: int) -> dg.SensorDefinition:

@@ -2,12 +2,12 @@
 
 The producer keeps a record past the HTTP wait (see ``kafka_io.producer``), and usually settles
 it: acknowledged (the claim is confirmed) or refused. When instead its delivery timeout expires,
-a leader may still hold the record and commit it once the cluster is whole again; releasing the
+a leader may still hold the record and commit it once its followers are back; releasing the
 claim then would let the client's retry write a second copy. So the claims are held while the
-log is read for the keys, once the partitions are whole (``kafka_io.landing``): found, they are
-confirmed (a retry is answered 409), not found, released (a retry is accepted). One check per
-topic at a time serves every waiting event, however many requests failed during an outage.
-"""
+log is read for the keys, once everything its leader appended is committed
+(``kafka_io.landing``): found, they are confirmed (a retry is answered 409), not found, released
+(a retry is accepted). One check per topic at a time serves every waiting event, however many
+requests failed during an outage."""
 
 from __future__ import annotations
 
@@ -39,15 +39,12 @@ class UndecidedEvents:
         dedup: Deduplicator,
         poll_s: float = 1.0,
         give_up_s: float = 3600.0,
-        settle_s: float = 5.0,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._dedup = dedup
         self._poll_s = poll_s
         self._give_up_s = give_up_s
         self._waiting: dict[str, list[_Waiting]] = defaultdict(list)  # by topic
-        self._whole_since: dict[str, float] = {}  # since when the topic's partitions are whole
-        self._settle_s = settle_s
         self._loop_task: asyncio.Task[None] | None = None
 
     async def landed(self, project_id: str, topic: str, event_ids: list[str], since_ms: int) -> set[str]:
@@ -77,7 +74,6 @@ class UndecidedEvents:
         except Exception as exc:  # noqa: BLE001 - the cluster does not answer yet: ask again
             log.info("cannot read %s yet to decide %d event(s): %s", topic, len(keys), exc)
             found = None
-        found = self._once_whole_for_a_while(topic, found)
         decided = set()
         for w in waiting:
             if found is not None:
@@ -97,14 +93,3 @@ class UndecidedEvents:
             self._waiting[topic] = remaining
         else:
             del self._waiting[topic]
-            self._whole_since.pop(topic, None)
-
-    def _once_whole_for_a_while(self, topic: str, found: set[bytes] | None) -> set[bytes] | None:
-        """A follower rejoins the ISR once it reaches the leader's high watermark, not its log end:
-        records the leader appended while the quorum was short become readable a fetch or two
-        later. So an answer counts only after the partitions have been whole for a while."""
-        if found is None:
-            self._whole_since.pop(topic, None)
-            return None
-        since = self._whole_since.setdefault(topic, time.monotonic())
-        return found if time.monotonic() - since >= self._settle_s else None

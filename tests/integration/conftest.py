@@ -102,15 +102,20 @@ def metadata_indexer(stack_settings: Settings, kafka_broker: KafkaBroker) -> Ite
 
 @pytest.fixture
 def start_worker(stack_settings: Settings, redis_server: RedisServer, kafka_broker: KafkaBroker):
-    """Factory: another streaming worker process, in a consumer group of its own by default, which
-    starts at the end of the raw topics there are (the test writes its events afterwards)."""
+    """Factory: another streaming worker process, in a consumer group of its own by default; a
+    group new to the test starts at the end of the raw topics there are (the test writes its
+    events afterwards)."""
     started: list[StreamWorkerProcess] = []
+    groups_at_end: set[str] = set()
 
     def start(**overrides) -> StreamWorkerProcess:
         settings = with_new_ports(stack_settings, "stream").model_copy(
             update={"stream_group": f"stream-{uuid.uuid4().hex[:8]}", **overrides}
         )
-        start_group_at_end(settings.kafka_bootstrap_servers, settings.stream_group)
+        # Once per group: a group with a member refuses a commit from outside it (UnknownMemberId).
+        if settings.stream_group not in groups_at_end:
+            start_group_at_end(settings.kafka_bootstrap_servers, settings.stream_group)
+            groups_at_end.add(settings.stream_group)
         worker = StreamWorkerProcess(settings)
         worker.ensure_running()
         started.append(worker)

@@ -1,4 +1,4 @@
-"""A 3-node KRaft cluster of the module's own, with the services that run on it: Redis, the
+"""A 3-node KRaft cluster for the session's cluster tests, with the services that run on it: Redis, the
 ingestion API and a streaming worker. Tests may SIGKILL nodes (``cluster.node(i).process.kill()``)
 and must leave every node running and in sync when they end."""
 
@@ -17,7 +17,7 @@ from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 from tests.support.stack import isolated_settings, running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # The design's 5 s produce timeout: the failover figures are those a client would see. The
     # producer keeps a record 15 s (not 30): longer than one node's failover, shorter than two
@@ -30,7 +30,7 @@ def cluster_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster(cluster_settings: Settings) -> Iterator[KafkaCluster]:
     yield from running(KafkaCluster(cluster_settings))
 

@@ -1,6 +1,6 @@
-"""A 3-node KRaft cluster for the session's cluster tests, with the services that run on it: Redis, the
-ingestion API and a streaming worker. Tests may SIGKILL nodes (``cluster.node(i).process.kill()``)
-and must leave every node running and in sync when they end."""
+"""A 3-node KRaft cluster shared by the session's cluster tests, and per module the services that
+run on it: Redis, the ingestion API and a streaming worker. Tests may SIGKILL nodes
+(``cluster.node(i).process.kill()``) and must leave every node running and in sync when they end."""
 
 from __future__ import annotations
 

@@ -27,7 +27,6 @@ from analytics_pipeline.kafka_io.replicas import replica_view
 
 # ListOffsets from this replica id is answered by any replica, with its log end offset.
 _DEBUGGING_REPLICA_ID = -2
-_LATEST = -1
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def landed_keys(
         return None
     tps = {number: TopicPartition(topic, number) for number in sorted(wanted)}
     with admin_client(bootstrap_servers, timeout_s) as admin:
-        ends = _log_ends(admin, {tps[n]: leader for n, leader in leaders.items()})
+        ends = _log_ends(admin, topic, leaders)
         if not _committed_up_to(admin, ends, timeout_s=min(timeout_s, 3.0)):
             return None
     with offsets_consumer(bootstrap_servers, timeout_s) as consumer:
@@ -95,29 +94,27 @@ def _epoch(leader_epoch: int | None) -> int:
     return -1 if leader_epoch is None else leader_epoch
 
 
-def _log_ends(admin: KafkaAdminClient, leaders: dict[TopicPartition, int]) -> dict[TopicPartition, _End]:
-    """Each partition's log end on its leader, uncommitted records included. kafka-python has no
-    public call for a ListOffsets as a debugging replica, so it goes through the admin client's
-    connection manager (kafka-python is pinned)."""
-    by_leader: dict[int, list[TopicPartition]] = defaultdict(list)
-    for tp, leader in leaders.items():
-        by_leader[leader].append(tp)
+def _log_ends(admin: KafkaAdminClient, topic: str, leaders: dict[int, int]) -> dict[TopicPartition, _End]:
+    """Each partition's log end on its leader (``leaders``: partition -> node), uncommitted
+    records included. kafka-python has no public call for a ListOffsets as a debugging replica,
+    so it goes through the admin client's connection manager (kafka-python is pinned)."""
+    by_leader: dict[int, list[int]] = defaultdict(list)
+    for partition, leader in leaders.items():
+        by_leader[leader].append(partition)
     topic_type = ListOffsetsRequest.ListOffsetsTopic
     partition_type = topic_type.ListOffsetsPartition
     ends: dict[TopicPartition, _End] = {}
-    for leader, tps in by_leader.items():
-        by_topic: dict[str, list[int]] = defaultdict(list)
-        for tp in tps:
-            by_topic[tp.topic].append(tp.partition)
+    for leader, partitions in by_leader.items():
         request = ListOffsetsRequest(
             replica_id=_DEBUGGING_REPLICA_ID,
             isolation_level=0,
             topics=[
                 topic_type(
-                    name=name,
-                    partitions=[partition_type(partition_index=p, timestamp=_LATEST) for p in numbers],
+                    name=topic,
+                    partitions=[
+                        partition_type(partition_index=p, timestamp=OffsetSpec.LATEST) for p in partitions
+                    ],
                 )
-                for name, numbers in by_topic.items()
             ],
             min_version=1,
         )
@@ -126,10 +123,10 @@ def _log_ends(admin: KafkaAdminClient, leaders: dict[TopicPartition, int]) -> di
             return await admin._manager.send(request, node_id=node_id)
 
         response = admin._manager.run(send)
-        for topic in response.topics:
-            for p in topic.partitions:
+        for answered in response.topics:
+            for p in answered.partitions:
                 error = Errors.for_code(p.error_code)
                 if error is not Errors.NoError:
-                    raise error(f"ListOffsets of {topic.name}/{p.partition_index} on node {leader}")
-                ends[TopicPartition(topic.name, p.partition_index)] = _End(p.offset, p.leader_epoch)
+                    raise error(f"ListOffsets of {topic}/{p.partition_index} on node {leader}")
+                ends[TopicPartition(topic, p.partition_index)] = _End(p.offset, p.leader_epoch)
     return ends

@@ -58,7 +58,7 @@ lint: $(STAMP) ## ruff check and format check, and the import contracts (lint-im
 
 .PHONY: bench
 bench: install ## Benchmarks that print figures and ratios against a baseline measured in the same run
-	$(BIN)/python -m bench.ingest_throughput
+	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.dedup_memory
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.etl

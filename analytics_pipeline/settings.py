@@ -6,6 +6,7 @@ Nothing reads the environment at import time; call :func:`get_settings` (cached)
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -83,6 +84,11 @@ class Settings(BaseSettings):
     # --- ingestion service ---
     ingest_host: str = "127.0.0.1"
     ingest_port: int = 8000
+    ingest_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="uvicorn worker processes of the ingestion API; default: one per CPU.",
+    )
     dedup_ttl_s: int = Field(86_400, ge=1, description="How long an accepted eventId blocks its duplicates.")
     max_future_skew_s: int = Field(
         3_600, ge=0, description="Latest accepted timestamp, ahead of receive time."

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
+from analytics_pipeline.group_commit import GroupCommit
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 
 PENDING = b"pending"
@@ -33,32 +34,34 @@ def dedup_key(project_id: str, event_id: str) -> str:
 
 
 class Deduplicator:
+    """Claims and overwrites of concurrent requests share one Redis pipeline (group commit)."""
+
     def __init__(self, redis: GuardedRedis, ttl_s: int, pending_ttl_s: int) -> None:
         self._redis = redis
         self._ttl_s = ttl_s
         self._pending_ttl_s = pending_ttl_s
+        self._claims: GroupCommit[str, bytes | None] = GroupCommit(self._claim_keys)
+        self._overwrites: GroupCommit[tuple[str, bytes, int], object] = GroupCommit(self._overwrite_keys)
 
     async def claim(self, project_id: str, event_ids: Sequence[str]) -> list[Claim] | None:
         """One Claim per id, or None when Redis is unavailable (fail open)."""
-        if not event_ids:
-            return []
-
-        async def set_all(client: Any) -> list[Any]:
-            async with client.pipeline(transaction=False) as pipe:
-                for event_id in event_ids:
-                    pipe.set(
-                        dedup_key(project_id, event_id), PENDING, nx=True, get=True, ex=self._pending_ttl_s
-                    )
-                return await pipe.execute()
-
         try:
-            previous = await self._redis.run(set_all)
+            previous = await self._claims.submit([dedup_key(project_id, event_id) for event_id in event_ids])
         except RedisUnavailable:
             return None
         return [
             Claim.NEW if old is None else Claim.IN_FLIGHT if old == PENDING else Claim.ACCEPTED
             for old in previous
         ]
+
+    async def _claim_keys(self, keys: list[str]) -> list[bytes | None]:
+        async def set_all(client: Any) -> list[bytes | None]:
+            async with client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.set(key, PENDING, nx=True, get=True, ex=self._pending_ttl_s)
+                return await pipe.execute()
+
+        return await self._redis.run(set_all)
 
     async def confirm(self, project_id: str, event_ids: Sequence[str]) -> bool:
         """Mark acknowledged events as accepted for the full dedup window."""
@@ -69,17 +72,22 @@ class Deduplicator:
         return await self._overwrite(project_id, event_ids, PENDING, self._pending_ttl_s)
 
     async def _overwrite(self, project_id: str, event_ids: Sequence[str], value: bytes, ttl_s: int) -> bool:
-        """Set existing claims (never create one) to ``value`` for ``ttl_s``."""
-        if not event_ids:
-            return True
+        """Set existing claims (never create one) to ``value`` for ``ttl_s``; False if Redis
+        could not be told."""
+        try:
+            await self._overwrites.submit([(dedup_key(project_id, e), value, ttl_s) for e in event_ids])
+        except RedisUnavailable:
+            return False
+        return True
 
-        async def overwrite(client: Any) -> None:
+    async def _overwrite_keys(self, writes: list[tuple[str, bytes, int]]) -> list[object]:
+        async def overwrite(client: Any) -> list[object]:
             async with client.pipeline(transaction=False) as pipe:
-                for event_id in event_ids:
-                    pipe.set(dedup_key(project_id, event_id), value, xx=True, ex=ttl_s)
-                await pipe.execute()
+                for key, value, ttl_s in writes:
+                    pipe.set(key, value, xx=True, ex=ttl_s)
+                return await pipe.execute()
 
-        return await self._quietly(overwrite)
+        return await self._redis.run(overwrite)
 
     async def release(self, project_id: str, event_ids: Sequence[str]) -> bool:
         """Forget claims of events Kafka did not take; False if Redis could not be told."""

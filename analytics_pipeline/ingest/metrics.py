@@ -1,4 +1,5 @@
-"""Prometheus metrics of one ingestion service instance (own registry, so tests can build many)."""
+"""Prometheus metrics of one ingestion service instance (own registry, so tests can build many).
+With several workers the values live in files shared by the workers (``web.prometheus``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from analytics_pipeline.resilience.breaker_gauge import breaker_gauge
+from analytics_pipeline.web.prometheus import several_workers
 
 
 class IngestMetrics:
@@ -37,10 +39,22 @@ class IngestMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
-        self.breaker = breaker_gauge(self.registry, breaker_state)
+        self.breaker = breaker_gauge(self.registry)
         self.producer_replacements = Gauge(
             "analytics_kafka_producer_replacements",
             "Kafka producers replaced because a produce failed while the cluster answered (self-healing).",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
-        self.producer_replacements.set_function(producer_replacements)
+        self._gauge_sources = (
+            (self.breaker, breaker_state),
+            (self.producer_replacements, producer_replacements),
+        )
+        if not several_workers():  # read at each scrape; workers write theirs (refresh_gauges)
+            for gauge, source in self._gauge_sources:
+                gauge.set_function(source)
+
+    def refresh_gauges(self) -> None:
+        """Write this worker's gauges, which the other workers' scrapes cannot call."""
+        for gauge, source in self._gauge_sources:
+            gauge.set(source())

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Sequence
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
+from analytics_pipeline.group_commit import GroupCommit
 from analytics_pipeline.redis_guard import (
     GuardedRedis,
     RedisUnavailable,
@@ -35,10 +37,33 @@ class RateLimits:
         self._project = parse(settings.rate_limit_project)
         self._event_type = parse(settings.rate_limit_event_type) if settings.rate_limit_event_type else None
         self._user = parse(settings.rate_limit_user) if settings.rate_limit_user else None
+        self._project_hits: GroupCommit[tuple[str, int], int | None] = GroupCommit(self._hit_projects)
 
     async def project_retry_after(self, project_id: str, cost: int) -> int | None:
         """Seconds to wait if the project is over its limit for ``cost`` more events, else None."""
-        return await self._hit(self._project, cost, "project", project_id)
+        (retry_after,) = await self._project_hits.submit([(project_id, cost)])
+        return retry_after
+
+    async def _hit_projects(self, requests: list[tuple[str, int]]) -> list[int | None]:
+        """The project limits of concurrent requests (group commit): one hit per project for
+        the group's total cost, which passes whenever each request would have passed in turn;
+        when it does not, each request is hit on its own, so the answers are exactly those of
+        one hit per request."""
+        totals: dict[str, int] = {}
+        shared = Counter(project_id for project_id, _cost in requests)
+        for project_id, cost in requests:
+            totals[project_id] = totals.get(project_id, 0) + min(cost, self._project.amount)
+        passed = {
+            project_id
+            for project_id, total in totals.items()
+            if shared[project_id] > 1
+            and total <= self._project.amount
+            and await self._hit(self._project, total, "project", project_id) is None
+        }
+        return [
+            None if project_id in passed else await self._hit(self._project, cost, "project", project_id)
+            for project_id, cost in requests
+        ]
 
     async def throttled_events(
         self, project_id: str, event_types: Sequence[str], user_ids: Sequence[str]

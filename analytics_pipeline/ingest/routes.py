@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 
 from analytics_pipeline.events.envelope import (
@@ -24,6 +23,7 @@ from analytics_pipeline.ingest.service import IngestService
 from analytics_pipeline.timeutil import utc_now
 from analytics_pipeline.web.auth import Credentials
 from analytics_pipeline.web.errors import ApiError, AsciiJSONResponse, ErrorBody, read_json_body
+from analytics_pipeline.web.prometheus import metrics_response
 from analytics_pipeline.web.readiness import kafka_ready, readiness_answer, readiness_responses, redis_ready
 
 router = APIRouter()
@@ -65,7 +65,7 @@ async def _authenticate(request: Request, credentials: HTTPAuthorizationCredenti
     openapi_extra=_json_body(EventIn, "At most 32 KB (ANALYTICS_MAX_EVENT_BYTES)."),
     summary="Send one event; 202 once Kafka has it",
 )
-async def post_event(request: Request, credentials: Credentials) -> Accepted:
+async def post_event(request: Request, credentials: Credentials) -> AsciiJSONResponse:
     service = _service(request)
     received_at = utc_now()
     project_id = await _authenticate(request, credentials)
@@ -73,7 +73,8 @@ async def post_event(request: Request, credentials: Credentials) -> Accepted:
     await service.check_project_rate(project_id, 1)
     outcome = await service.pipeline.ingest(project_id, [body], received_at, None)
     _raise_for_single(outcome)
-    return Accepted(eventId=outcome.accepted[0])
+    # Answered as a response, so that FastAPI does not validate the model once more.
+    return AsciiJSONResponse(Accepted(eventId=outcome.accepted[0]).model_dump(), status_code=202)
 
 
 def _raise_for_single(outcome: IngestOutcome) -> None:
@@ -154,4 +155,4 @@ async def readyz(request: Request) -> AsciiJSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(_service(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return metrics_response(_service(request).metrics.registry)

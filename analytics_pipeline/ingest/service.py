@@ -21,6 +21,9 @@ from analytics_pipeline.redis_guard import GuardedRedis
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.web.auth import ApiKeyResolver
 from analytics_pipeline.web.errors import ApiError
+from analytics_pipeline.web.prometheus import several_workers
+
+_GAUGE_REFRESH_S = 1.0  # how old a worker's gauges may be on /metrics
 
 
 class IngestService:
@@ -59,7 +62,16 @@ class IngestService:
             ),
         )
 
+        self._gauges = asyncio.create_task(self._refresh_gauges()) if several_workers() else None
+
+    async def _refresh_gauges(self) -> None:
+        while True:
+            self.metrics.refresh_gauges()
+            await asyncio.sleep(_GAUGE_REFRESH_S)
+
     async def close(self) -> None:
+        if self._gauges is not None:
+            self._gauges.cancel()
         await asyncio.to_thread(self.producer.close)
         await self.redis.close()
         self.store.close()

@@ -12,6 +12,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
+from analytics_pipeline.group_commit import GroupCommit
 from analytics_pipeline.kafka_io.admin import KAFKA_API_VERSION
 from analytics_pipeline.kafka_io.replicas import broker_answers
 from analytics_pipeline.settings import Settings
@@ -146,6 +147,8 @@ class AckedProducer:
         self._last_probe = 0.0
         self._probing = threading.Lock()
         self.replacements = 0
+        # Concurrent requests hand their records to the producer's thread in one hop.
+        self._enqueues: GroupCommit[_Send, None] = GroupCommit(self._enqueue_group)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AckedProducer:
@@ -172,7 +175,7 @@ class AckedProducer:
         for waiter in waiters:
             self._overdue_at[waiter] = now + self._delivery_timeout_s + _PROBE_INTERVAL_S
             waiter.add_done_callback(lambda w, sent_by=producer: self._note_failure(w, sent_by))
-        await asyncio.to_thread(self._enqueue, producer, loop, records, waiters)
+        await self._enqueues.submit([(producer, r, w) for r, w in zip(records, waiters, strict=True)])
         _done, pending = await asyncio.wait(waiters, timeout=self._timeout_s)
         message = f"no acknowledgement within {self._timeout_s:g} s"
         return [_outcome(waiter, pending, message) for waiter in waiters]
@@ -206,30 +209,29 @@ class AckedProducer:
         log.warning("a produce failed while Kafka answers: replaced the producer with a fresh one")
         _close_quietly(wedged, self._close_grace_s)
 
-    def _enqueue(
-        self,
-        producer: KafkaProducer,
-        loop: asyncio.AbstractEventLoop,
-        records: Sequence[OutgoingRecord],
-        waiters: list[asyncio.Future[None]],
-    ) -> None:
+    async def _enqueue_group(self, sends: list[_Send]) -> list[None]:
+        """``send`` can block (metadata fetch, full buffer), so it runs in a worker thread."""
+        await asyncio.to_thread(self._enqueue, _AckRelay(asyncio.get_running_loop()), sends)
+        return [None] * len(sends)
+
+    def _enqueue(self, relay: _AckRelay, sends: list[_Send]) -> None:
         deadline = time.monotonic() + self._timeout_s
         failure: BaseException | None = None
-        for record, waiter in zip(records, waiters, strict=True):
+        for producer, record, waiter in sends:
             if failure is None and time.monotonic() > deadline:
                 failure = NotSent(f"could not enqueue within {self._timeout_s:g} s")
             if failure is not None:  # one blocked send means the broker is away: fail the rest now
-                loop.call_soon_threadsafe(_settle, waiter, failure)
+                relay.settle(waiter, failure)
                 continue
             try:
                 future = producer.send(record.topic, key=record.key, value=record.value)
             except Exception as exc:  # noqa: BLE001 - every send error is a failed produce
                 failure = NotSent(f"{type(exc).__name__}: {exc}")
                 failure.__cause__ = exc
-                loop.call_soon_threadsafe(_settle, waiter, failure)
+                relay.settle(waiter, failure)
                 continue
-            future.add_callback(lambda _metadata, w=waiter: loop.call_soon_threadsafe(_settle, w, None))
-            future.add_errback(lambda exc, w=waiter: loop.call_soon_threadsafe(_settle, w, exc))
+            future.add_callback(lambda _metadata, w=waiter: relay.settle(w, None))
+            future.add_errback(lambda exc, w=waiter: relay.settle(w, exc))
 
     def close(self, timeout_s: float = 10.0) -> None:
         _close_quietly(self._producer, timeout_s)
@@ -252,6 +254,32 @@ def _close_quietly(producer: KafkaProducer, timeout_s: float = 0.0) -> None:
         producer.close(timeout=timeout_s)
     except Exception as exc:  # noqa: BLE001 - a producer being discarded may not flush
         log.warning("closing a Kafka producer: %s", exc)
+
+
+_Send = tuple[KafkaProducer, OutgoingRecord, asyncio.Future[None]]
+
+
+class _AckRelay:
+    """Hands acknowledgements from the producer's I/O thread to the event loop, one wake-up of
+    the loop for all that arrived meanwhile rather than one per record."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._arrived: list[tuple[asyncio.Future[None], BaseException | None]] = []
+
+    def settle(self, waiter: asyncio.Future[None], error: BaseException | None) -> None:
+        with self._lock:
+            wake = not self._arrived
+            self._arrived.append((waiter, error))
+        if wake:
+            self._loop.call_soon_threadsafe(self._hand_over)
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            arrived, self._arrived = self._arrived, []
+        for waiter, error in arrived:
+            _settle(waiter, error)
 
 
 def _settle(waiter: asyncio.Future[None], error: BaseException | None) -> None:

@@ -7,11 +7,15 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Gauge
 
 
-def breaker_gauge(registry: CollectorRegistry, state: Callable[[], float]) -> Gauge:
+def breaker_gauge(registry: CollectorRegistry, state: Callable[[], float] | None = None) -> Gauge:
+    """Read from ``state`` at each scrape; without it, set by the service (with several
+    workers, each sets its own and the worst is shown)."""
     gauge = Gauge(
         "analytics_redis_breaker_state",
         "Redis circuit breaker: 0 closed, 1 half-open, 2 open.",
         registry=registry,
+        multiprocess_mode="max",
     )
-    gauge.set_function(state)
+    if state is not None:
+        gauge.set_function(state)
     return gauge

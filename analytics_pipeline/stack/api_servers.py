@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
 import httpx
@@ -10,6 +11,7 @@ import httpx
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.process import ManagedProcess
 from analytics_pipeline.stack.services import StackService
+from analytics_pipeline.web.prometheus import MULTIPROCESS_DIR
 
 INGEST_APP = "analytics_pipeline.ingest.app:create_app"
 QUERY_APP = "analytics_pipeline.query.app:create_app"
@@ -37,11 +39,17 @@ class ApiServer(StackService):
             return False
 
     def spawn(self) -> None:
-        env = {**os.environ, **self.settings.as_environment()}
+        env = {**os.environ, **self.settings.as_environment(), **self.worker_environment()}
         argv = [sys.executable, "-m", "uvicorn", "--factory", self.app_factory]
         argv += ["--host", self.host, "--port", str(self.port), "--no-access-log"]
-        argv += ["--timeout-graceful-shutdown", "10"]
+        argv += ["--timeout-graceful-shutdown", "10", *self.worker_options()]
         self.process.spawn(argv, marker=f"{self.app_factory} --host {self.host} --port {self.port}", env=env)
+
+    def worker_options(self) -> list[str]:
+        return []
+
+    def worker_environment(self) -> dict[str, str]:
+        return {}
 
 
 class IngestServer(ApiServer):
@@ -51,6 +59,19 @@ class IngestServer(ApiServer):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, settings.ingest_host, settings.ingest_port)
+
+    def worker_options(self) -> list[str]:
+        return ["--workers", str(self.settings.ingest_workers)] if self.settings.ingest_workers > 1 else []
+
+    def worker_environment(self) -> dict[str, str]:
+        """Several workers count in files of a folder of their own, emptied at each start (the
+        figures of a previous run would add up with theirs)."""
+        if self.settings.ingest_workers == 1:
+            return {}
+        folder = self.settings.home.resolve() / "run" / f"{self.name}-{self.port}-metrics"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return {MULTIPROCESS_DIR: str(folder)}
 
 
 class QueryServer(ApiServer):

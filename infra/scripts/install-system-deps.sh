@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local stack needs, only those missing:
-# redis-server, PostgreSQL (for the metadata-store tests), a Java 17+ runtime and Maven.
+# redis-server, PostgreSQL (for the metadata-store tests), a Java 17+ runtime, Maven, and wrk
+# (the HTTP load generator of the ingestion benchmark).
 # Idempotent; apt-get runs only when something is missing. Every failure is one line saying
 # what is wrong and what to do.
 set -euo pipefail
@@ -19,6 +20,7 @@ if [ -z "${ANALYTICS_JAVA_HOME:-}" ] && { ! command -v java >/dev/null || [ "$(j
   missing+=(openjdk-17-jre-headless)  # Kafka 4 and Spark 4 need 17+; it becomes the default java
 fi
 command -v mvn >/dev/null || missing+=(maven)
+command -v wrk >/dev/null || missing+=(wrk)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

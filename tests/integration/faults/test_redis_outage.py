@@ -31,7 +31,11 @@ def metric(client: httpx.Client, name: str) -> float:
 
 
 def test_redis_killed_fail_open_then_dedup_again_when_back(own_redis, start_ingest, project, stack_settings):
-    server = start_ingest(redis_url=own_redis.settings.redis_url, breaker_reset_timeout_s=2.0)
+    # One worker: one breaker, its gauge read at each scrape (several workers show their worst,
+    # written once a second).
+    server = start_ingest(
+        redis_url=own_redis.settings.redis_url, breaker_reset_timeout_s=2.0, ingest_workers=1
+    )
     before = new_event()
     with httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.post("/v1/events", json=before, headers=project.auth).status_code == 202
@@ -56,7 +60,7 @@ def test_redis_killed_fail_open_then_dedup_again_when_back(own_redis, start_inge
 def test_hung_redis_does_not_hold_requests(own_redis, start_ingest, project, stack_settings):
     """SIGSTOP: connections open, nothing answers. The 1 s timeouts bound the first requests and
     the open breaker then skips Redis altogether."""
-    server = start_ingest(redis_url=own_redis.settings.redis_url)
+    server = start_ingest(redis_url=own_redis.settings.redis_url, ingest_workers=1)  # one breaker
     pid = own_redis.process.running_pid()
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)

@@ -77,7 +77,7 @@ class Machine:
 def machine(tmp_path: Path) -> Machine:
     machine = Machine(tmp_path)
     machine.java("17.0.15")
-    machine.present("mvn")
+    machine.present("mvn", "wrk")
     machine.apt_get()
     return machine
 
@@ -106,6 +106,14 @@ def test_only_what_is_missing_is_installed(machine: Machine):
     assert result.returncode == 0, result.stderr
     postgres_here = bool(list(Path("/usr/lib/postgresql").glob("*/bin/postgres")))
     assert machine.packages() == ([] if postgres_here else ["postgresql"])
+
+
+def test_a_machine_without_wrk_gets_it(machine: Machine):
+    machine.present("redis-server")
+    (machine.bin / "wrk").unlink()
+    result = machine.run()
+    assert result.returncode == 0, result.stderr
+    assert "wrk" in machine.packages()
 
 
 def test_an_old_java_asks_for_java_17(machine: Machine):

@@ -60,7 +60,8 @@ class EventBuffer:
             self._events.append(event)
             self._bytes += event.cost
             self._queued += 1
-            self._cond.notify_all()
+            if self._ready():  # a sender waits for a full batch (or the interval): wake it only then
+                self._cond.notify_all()
 
     def next_batch(self, interval_s: float) -> list[QueuedEvent] | None:
         """Waits until a batch is full, ``interval_s`` passes or a flush asks; None once closed and empty."""

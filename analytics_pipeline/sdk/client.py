@@ -1,4 +1,4 @@
-"""The Python client: ``track`` enqueues, one daemon thread batches and delivers."""
+"""The Python client: ``track`` enqueues, daemon threads batch and deliver."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ logger = logging.getLogger(__name__)
 class AnalyticsClient:
     """Sends events to the ingestion API in batches, retrying with the same eventIds.
 
-    The worker is a daemon thread so that a forgotten client never keeps a program alive; the
+    ``senders`` batches are in flight at once (each on a thread of its own), so that a server
+    with several workers is kept busy; batches may therefore land out of order, which the events'
+    timestamps make harmless. ``on_result`` is called from those threads.
+
+    The workers are daemon threads so that a forgotten client never keeps a program alive; the
     price is that events still queued at exit are lost unless ``close()`` (or ``with``) ran.
     ``sleep`` and ``clock`` are injectable so that tests need neither real waits nor real time.
     """
@@ -44,6 +48,7 @@ class AnalyticsClient:
         batch_size: int = 500,
         max_batch_bytes: int = 450_000,
         flush_interval_s: float = 1.0,
+        senders: int = 2,
         max_queue_size: int = 100_000,
         max_retries: int = 3,
         backoff_s: Sequence[float] = (1, 2, 4, 8),
@@ -61,6 +66,7 @@ class AnalyticsClient:
             max_queue_size=max_queue_size,
             max_retries=max_retries,
             backoff_s=backoff_s,
+            senders=senders,
         )
         self._timeout_s = timeout_s
         self._flush_interval_s = flush_interval_s
@@ -79,8 +85,12 @@ class AnalyticsClient:
         self._sender = BatchSender(
             self._http, max_retries=max_retries, backoff_s=backoff_s, sleep=sleep, clock=clock
         )
-        self._worker = threading.Thread(target=self._run, name="analytics-sdk-worker", daemon=True)
-        self._worker.start()
+        self._workers = [
+            threading.Thread(target=self._run, name=f"analytics-sdk-sender-{n}", daemon=True)
+            for n in range(senders)
+        ]
+        for worker in self._workers:
+            worker.start()
 
     def track(
         self,
@@ -117,8 +127,10 @@ class AnalyticsClient:
     def close(self, timeout_s: float | None = None) -> bool:
         """Deliver what is queued, then stop the worker; False if it was still busy after ``timeout_s``."""
         self._buffer.close()
-        self._worker.join(timeout_s)
-        if self._worker.is_alive():
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        for worker in self._workers:
+            worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if any(worker.is_alive() for worker in self._workers):
             return False
         self._http.close()
         return True
@@ -167,6 +179,7 @@ def _check_settings(
     max_queue_size: int,
     max_retries: int,
     backoff_s: Sequence[float],
+    senders: int,
 ) -> None:
     problems = []
     if not api_key:
@@ -185,5 +198,7 @@ def _check_settings(
         problems.append("max_retries must not be negative")
     if not backoff_s or min(backoff_s) < 0:
         problems.append("backoff_s needs at least one delay and no negative ones, e.g. (1, 2, 4, 8)")
+    if senders < 1:
+        problems.append("senders must be at least 1")
     if problems:
         raise ValueError("; ".join(problems))

@@ -84,6 +84,7 @@ def make_client(sleeps: list[float]) -> Iterator[MakeClient]:
 
     def make(server: FakeServer, **options: Any) -> AnalyticsClient:
         options.setdefault("flush_interval_s", 60.0)  # only size, flush and close trigger a send
+        options.setdefault("senders", 1)  # the scripted answers go to the batches in order
         options.setdefault("clock", FakeClock())
         client = AnalyticsClient(
             "ak_test",
@@ -341,7 +342,26 @@ class TestOutcomes:
         track_many(client, 5)
         assert client.flush(timeout_s=5)
         assert [size for size, _ in outcomes] == [2, 2, 1]
-        assert {name for _, name in outcomes} == {"analytics-sdk-worker"}
+        assert {name for _, name in outcomes} == {"analytics-sdk-sender-0"}
+
+    def test_two_senders_keep_two_batches_in_flight(self, make_client: MakeClient) -> None:
+        inside, most_inside, lock, gate = [0], [0], threading.Lock(), threading.Event()
+
+        def slow_answer(body: dict[str, Any]) -> httpx.Response:
+            with lock:
+                inside[0] += 1
+                most_inside[0] = max(most_inside[0], inside[0])
+            gate.wait(0.5)  # long enough for the other sender to enter, if it can
+            with lock:
+                inside[0] -= 1
+            return accept_all(body)
+
+        client = make_client(FakeServer(*[slow_answer] * 3), batch_size=2, senders=2)
+        track_many(client, 6)
+        assert client.flush(timeout_s=10)
+        gate.set()
+        assert client.report().delivered == 6
+        assert most_inside[0] == 2
 
 
 class TestLifecycle:

@@ -33,8 +33,28 @@ def dedup_key(project_id: str, event_id: str) -> str:
     return f"event:{project_id}:{event_id}"
 
 
+# One script call per group of claims (or overwrites) rather than one command per event: for
+# redis-py, writing and reading a command costs more than the command costs Redis. The keys of a
+# group belong to many projects, so a Redis Cluster would refuse these calls; the pipeline runs
+# one Redis (sized in docs/redis-dedup-sizing.md).
+_CLAIM = """
+local previous = {}
+for i, key in ipairs(KEYS) do
+  previous[i] = redis.call('SET', key, ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
+end
+return previous
+"""
+_OVERWRITE = """
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[2 * i - 1], 'XX', 'EX', ARGV[2 * i])
+end
+return #KEYS
+"""
+
+
 class Deduplicator:
-    """Claims and overwrites of concurrent requests share one Redis pipeline (group commit)."""
+    """Claims and overwrites of concurrent requests go to Redis together (group commit), each
+    group as one script call."""
 
     def __init__(self, redis: GuardedRedis, ttl_s: int, pending_ttl_s: int) -> None:
         self._redis = redis
@@ -42,6 +62,8 @@ class Deduplicator:
         self._pending_ttl_s = pending_ttl_s
         self._claims: GroupCommit[str, bytes | None] = GroupCommit(self._claim_keys)
         self._overwrites: GroupCommit[tuple[str, bytes, int], object] = GroupCommit(self._overwrite_keys)
+        self._claim_script = redis.client.register_script(_CLAIM)
+        self._overwrite_script = redis.client.register_script(_OVERWRITE)
 
     async def claim(self, project_id: str, event_ids: Sequence[str]) -> list[Claim] | None:
         """One Claim per id, or None when Redis is unavailable (fail open)."""
@@ -55,13 +77,8 @@ class Deduplicator:
         ]
 
     async def _claim_keys(self, keys: list[str]) -> list[bytes | None]:
-        async def set_all(client: Any) -> list[bytes | None]:
-            async with client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.set(key, PENDING, nx=True, get=True, ex=self._pending_ttl_s)
-                return await pipe.execute()
-
-        return await self._redis.run(set_all)
+        args = [PENDING, self._pending_ttl_s]
+        return await self._redis.run(lambda _client: self._claim_script(keys=keys, args=args))
 
     async def confirm(self, project_id: str, event_ids: Sequence[str]) -> bool:
         """Mark acknowledged events as accepted for the full dedup window."""
@@ -81,13 +98,10 @@ class Deduplicator:
         return True
 
     async def _overwrite_keys(self, writes: list[tuple[str, bytes, int]]) -> list[object]:
-        async def overwrite(client: Any) -> list[object]:
-            async with client.pipeline(transaction=False) as pipe:
-                for key, value, ttl_s in writes:
-                    pipe.set(key, value, xx=True, ex=ttl_s)
-                return await pipe.execute()
-
-        return await self._redis.run(overwrite)
+        keys = [key for key, _value, _ttl_s in writes]
+        args = [part for _key, value, ttl_s in writes for part in (value, ttl_s)]
+        await self._redis.run(lambda _client: self._overwrite_script(keys=keys, args=args))
+        return [None] * len(writes)
 
     async def release(self, project_id: str, event_ids: Sequence[str]) -> bool:
         """Forget claims of events Kafka did not take; False if Redis could not be told."""

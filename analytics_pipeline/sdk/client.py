@@ -31,9 +31,10 @@ logger = logging.getLogger(__name__)
 class AnalyticsClient:
     """Sends events to the ingestion API in batches, retrying with the same eventIds.
 
-    ``senders`` batches are in flight at once (each on a thread of its own), so that a server
-    with several workers is kept busy; batches may therefore land out of order, which the events'
-    timestamps make harmless. ``on_result`` is called from those threads.
+    ``senders`` batches are in flight at once, each on a thread and connection of its own, so
+    that a server with several workers is kept busy (a connection stays with one worker).
+    Batches may therefore land out of order, which the events' timestamps make harmless.
+    ``on_result`` is called from those threads.
 
     The workers are daemon threads so that a forgotten client never keeps a program alive; the
     price is that events still queued at exit are lost unless ``close()`` (or ``with``) ran.
@@ -48,7 +49,7 @@ class AnalyticsClient:
         batch_size: int = 500,
         max_batch_bytes: int = 450_000,
         flush_interval_s: float = 1.0,
-        senders: int = 2,
+        senders: int = 4,
         max_queue_size: int = 100_000,
         max_retries: int = 3,
         backoff_s: Sequence[float] = (1, 2, 4, 8),

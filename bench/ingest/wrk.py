@@ -74,7 +74,8 @@ def run_wrk(load: Load, seconds: float, tag: str, out_dir: Path) -> WrkRun:
     argv += [*rate_args, str(load.template), load.api_key, str(prefix), tag, str(load.threads)]
     done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=seconds + 60)
     if done.returncode != 0 or not done.stdout.strip():
-        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+        output = done.stderr.strip() or done.stdout.strip()
+        raise BenchError(f"wrk against {load.url}{load.path} failed ({done.returncode}): {output}")
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     accepted, latencies = _answers(prefix, load.threads)
     return WrkRun(

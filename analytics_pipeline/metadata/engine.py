@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from analytics_pipeline.metadata.tables import metadata
 
@@ -16,8 +17,22 @@ from analytics_pipeline.metadata.tables import metadata
 def create_metadata_engine(url: str) -> Engine:
     """An engine with the tables created; SQLite in WAL mode so services read while one writes."""
     engine = _engine(url)
-    metadata.create_all(engine)
+    _create_tables(engine)
     return engine
+
+
+def _create_tables(engine: Engine) -> None:
+    """``create_all`` checks, then creates: processes starting together (the ingestion API's
+    workers) race, and the loser's CREATE finds the table made. Each lost race means one more
+    table exists, so one pass more than there are tables always succeeds."""
+    attempts = len(metadata.tables) + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            metadata.create_all(engine)
+            return
+        except DBAPIError:
+            if attempt == attempts:
+                raise
 
 
 _INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}

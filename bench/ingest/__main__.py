@@ -227,7 +227,14 @@ def _report(paths: list[PathRuns]) -> None:
 
 
 def _report_landings(landings: dict[str, Landing]) -> None:
-    table = Table("path", "answered 202", "missing", "twice", "landed without a 202", title="in Kafka")
+    table = Table(
+        "path",
+        "answered 202",
+        "missing",
+        "twice",
+        "landed without a 202",
+        title="in Kafka (landed without a 202: in flight when wrk stopped, its answer never read)",
+    )
     for name, got in landings.items():
         table.add_row(name, f"{got.accepted:,}", str(got.missing), str(got.doubled), str(got.unanswered))
     console.print(table)

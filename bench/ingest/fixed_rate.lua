@@ -18,22 +18,17 @@ local function now_us()
   return tonumber(clock.tv_sec) * 1000000 + tonumber(clock.tv_nsec) / 1000
 end
 
+package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
+local common = require("wrk_common")
 local threads = {}
 
 function setup(thread)
-  table.insert(threads, thread)
-  thread:set("thread_id", #threads)
+  common.number_threads(threads, thread)
 end
 
 function init(args)
   path = args[1]
-  local file = assert(io.open(args[3]))
-  local template = file:read("*a")
-  file:close()
-  prefix, suffix = template:match("^(.-)__EVENT_ID__(.*)$")
-  headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. args[4] }
-  latency_file = assert(io.open(args[5] .. "-" .. thread_id, "w"))
-  tag = args[6] .. "-" .. thread_id .. "-"
+  prefix, suffix, headers, latency_file, tag = common.read_args(args, thread_id)
   rate_per_thread = tonumber(args[2]) / tonumber(args[7])
   interval_us = 1000000 / rate_per_thread
   sent = 0
@@ -80,9 +75,5 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"non2xx":%d,"socket_errors":%d,"timeouts":%d,"p50_us":%d,"p99_us":%d}\n',
-    summary.requests, summary.duration, errors.status, errors.connect + errors.read + errors.write,
-    errors.timeout, latency:percentile(50), latency:percentile(99)))
+  common.summary(summary, latency)
 end

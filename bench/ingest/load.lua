@@ -2,25 +2,20 @@
 -- The ids an answer 202 accepted are written to one file per thread, so the benchmark can check
 -- that each landed in Kafka exactly once.
 -- Arguments (after --): path, events per request, template file (an event whose eventId is
--- __EVENT_ID__), API key, output prefix, run tag (unique per round).
+-- __EVENT_ID__), API key, output prefix, run tag.
 
+package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
+local common = require("wrk_common")
 local threads = {}
 
 function setup(thread)
-  table.insert(threads, thread)
-  thread:set("thread_id", #threads)
+  common.number_threads(threads, thread)
 end
 
 function init(args)
   path = args[1]
   per_request = tonumber(args[2])
-  local file = assert(io.open(args[3]))
-  local template = file:read("*a")
-  file:close()
-  prefix, suffix = template:match("^(.-)__EVENT_ID__(.*)$")
-  headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. args[4] }
-  accepted_file = assert(io.open(args[5] .. "-" .. thread_id, "w"))
-  tag = args[6] .. "-" .. thread_id .. "-"
+  prefix, suffix, headers, accepted_file, tag = common.read_args(args, thread_id)
   sent = 0
 end
 
@@ -54,9 +49,5 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"non2xx":%d,"socket_errors":%d,"timeouts":%d,"p50_us":%d,"p99_us":%d}\n',
-    summary.requests, summary.duration, errors.status, errors.connect + errors.read + errors.write,
-    errors.timeout, latency:percentile(50), latency:percentile(99)))
+  common.summary(summary, latency)
 end

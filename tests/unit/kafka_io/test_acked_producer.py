@@ -4,6 +4,7 @@ after being taken (it may be in a leader's log), or still held when the HTTP wai
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -32,13 +33,27 @@ class RecordFuture:
         self.errbacks.append(fn)
 
 
-class ScriptedProducer:
-    """Answers each send as its key says: ``ack``, ``fail``, ``raise`` or ``hold``."""
+class Metadata:
+    """The part of kafka-python's ClusterMetadata the wrapper reads: which topics it knows."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: set[str]) -> None:
+        self.known = known
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return {0} if topic in self.known else None
+
+
+class ScriptedProducer:
+    """Answers each send as its key says: ``ack``, ``fail``, ``raise`` or ``hold``, and notes
+    the thread each send ran on."""
+
+    def __init__(self, known_topics: set[str] | None = None) -> None:
         self.held: list[RecordFuture] = []
+        self._metadata = Metadata(known_topics if known_topics is not None else {"events.p"})
+        self.send_threads: list[str] = []
 
     def send(self, topic: str, *, key: bytes, value: bytes) -> RecordFuture:
+        self.send_threads.append(threading.current_thread().name)
         future = RecordFuture()
         if key == b"raise":
             raise RuntimeError("no metadata for the topic")
@@ -90,3 +105,14 @@ def test_a_record_the_producer_never_took_cannot_land() -> None:
 def test_nothing_failed_nothing_to_report(keys: list[str]) -> None:
     acked = AckedProducer(ScriptedProducer, timeout_s=0.2, broker_reachable=lambda: False)  # type: ignore[arg-type, return-value]
     assert asyncio.run(acked.send_all([record(k) for k in keys])) == [None] * len(keys)
+
+
+@pytest.mark.parametrize(("known", "on_loop"), [({"events.p"}, True), (set(), False)])
+def test_send_runs_on_the_event_loop_only_when_it_cannot_block(known: set[str], on_loop: bool) -> None:
+    """A topic whose metadata the producer lacks makes ``send`` wait for it: that send goes to a
+    worker thread, never onto the event loop."""
+    producer = ScriptedProducer(known_topics=known)
+    acked = AckedProducer(lambda: producer, timeout_s=0.2, broker_reachable=lambda: False)  # type: ignore[arg-type, return-value]
+    (outcome,) = asyncio.run(acked.send_all([record("ack")]))
+    assert outcome is None
+    assert (producer.send_threads == [threading.main_thread().name]) is on_loop

@@ -85,9 +85,10 @@ class Settings(BaseSettings):
     ingest_host: str = "127.0.0.1"
     ingest_port: int = 8000
     ingest_workers: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        default_factory=lambda: min(os.cpu_count() or 1, 4),
         ge=1,
-        description="uvicorn worker processes of the ingestion API; default: one per CPU.",
+        description="uvicorn worker processes of the ingestion API; default: one per CPU, at most 4 "
+        "(each holds about 110 MB; a laptop's `make up` should not start sixteen).",
     )
     dedup_ttl_s: int = Field(86_400, ge=1, description="How long an accepted eventId blocks its duplicates.")
     max_future_skew_s: int = Field(

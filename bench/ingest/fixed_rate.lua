@@ -20,11 +20,7 @@ end
 
 package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
 local common = require("wrk_common")
-local threads = {}
-
-function setup(thread)
-  common.number_threads(threads, thread)
-end
+setup = common.setup
 
 function init(args)
   path = args[1]

@@ -2,7 +2,10 @@
 -- the template file, API key, output prefix, run tag), and the summary line the Python side reads.
 local common = {}
 
-function common.number_threads(threads, thread)
+local threads = {}
+
+-- wrk's setup(): numbers the threads, so each writes a file of its own.
+function common.setup(thread)
   table.insert(threads, thread)
   thread:set("thread_id", #threads)
 end

@@ -173,12 +173,14 @@ def start_ingest(stack_settings: Settings, redis_server: RedisServer, kafka_brok
     """Factory: another ingestion API process (own port and pid file) with some settings changed.
 
     It shares the session's metadata store, so projects made with ``make_project`` work there.
+    One worker unless a test asks for more: these servers test behaviour, and the session's
+    server (the default, one per CPU) and ``test_group_commit`` cover several workers.
     """
     started: list[IngestServer] = []
 
     def start(**overrides) -> IngestServer:
         settings = with_new_ports(stack_settings, "ingest").model_copy(
-            update={"metadata_url": stack_settings.metadata_database_url, **overrides}
+            update={"metadata_url": stack_settings.metadata_database_url, "ingest_workers": 1, **overrides}
         )
         server = IngestServer(settings)
         server.ensure_running()

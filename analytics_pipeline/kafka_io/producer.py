@@ -150,7 +150,7 @@ class AckedProducer:
         self._last_probe = 0.0
         self._probing = threading.Lock()
         self.replacements = 0
-        # Concurrent requests hand their records to the producer's thread in one hop.
+        # Concurrent requests hand their records to the producer together (group commit).
         self._enqueues: GroupCommit[_Send, None] = GroupCommit(self._enqueue_group)
 
     @classmethod

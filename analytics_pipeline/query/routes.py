@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from analytics_pipeline.query import event_routes, sql_routes
@@ -16,6 +15,7 @@ from analytics_pipeline.query.metric_request import parse_metric_request
 from analytics_pipeline.realtime.windows import format_window
 from analytics_pipeline.web.auth import Credentials
 from analytics_pipeline.web.errors import ApiError
+from analytics_pipeline.web.prometheus import metrics_response
 from analytics_pipeline.web.readiness import readiness_answer, readiness_responses, redis_ready
 
 router = APIRouter()
@@ -95,7 +95,7 @@ async def readyz(request: Request) -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(service_of(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return metrics_response(service_of(request).metrics.registry)
 
 
 router.include_router(sql_routes.router)

@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two test processes (files stay whole in one): the suite mostly waits on JVMs and services.
+TEST_PROCESSES ?= 2
 
 .DEFAULT_GOAL := help
 
@@ -44,7 +46,7 @@ test: install ## Lint, then every test suite (unit, integration, slow) against r
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 .PHONY: test-fast
 test-fast: install ## Unit tests only (seconds)

@@ -1,4 +1,5 @@
-"""Marks every test under tests/integration as ``integration``."""
+"""Marks every test under tests/integration as ``integration``; gives schemathesis' tests an id
+each; runs the slow modules first, so that `make test`'s two processes end together."""
 
 from __future__ import annotations
 
@@ -13,3 +14,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INTEGRATION_DIR in Path(item.fspath).parents:
             item.add_marker(pytest.mark.integration)
+        _one_id_per_operation(item)
+    _slow_modules_first(items)
+
+
+def _one_id_per_operation(item: pytest.Item) -> None:
+    """Under pytest 9, schemathesis 4.32 gives every operation of a parametrized test the same
+    node id (``test_openapi_contract``); pytest-xdist keys its work by node id, so it would run
+    one operation of each and drop the others without a word."""
+    parent, base = item.parent, item.nodeid.rsplit("::", 1)[-1]
+    if parent is not None and item.id.params is None and item.name.startswith(base + "["):
+        item._id = parent.id.child(base).with_params(item.name[len(base) + 1 : -1])
+
+
+def _slow_modules_first(items: list[pytest.Item]) -> None:
+    """pytest-xdist (``--dist loadfile``) hands out whole modules in collection order: the long
+    ones first, or the last one to start keeps one process busy alone at the end."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)

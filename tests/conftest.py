@@ -28,7 +28,8 @@ def _one_id_per_operation(item: pytest.Item) -> None:
 
 
 def _slow_modules_first(items: list[pytest.Item]) -> None:
-    """pytest-xdist (``--dist loadfile``) hands out whole modules in collection order: the long
-    ones first, or the last one to start keeps one process busy alone at the end."""
+    """pytest-xdist (``--dist loadfile --no-loadscope-reorder``) hands out whole modules in
+    collection order: the long ones first, or the last one to start keeps one process busy alone
+    at the end."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)

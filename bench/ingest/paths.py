@@ -1,8 +1,10 @@
-"""The two paths measured in this process: the raw producer (the reference for the batch API
-and the SDK) and the SDK itself. Each returns the ids it got acknowledged."""
+"""The paths measured in this process: the raw producer (the reference for the batch API and the
+SDK, and at a fixed rate for the latency of /v1/events) and the SDK itself. Each returns the ids
+it got acknowledged."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -54,6 +56,40 @@ def produce(settings: Settings, records: list[OutgoingRecord]) -> tuple[float, l
             future.get(timeout=60)
         return time.perf_counter() - started, [r.key.decode() for r in records]
     finally:
+        producer.close()
+
+
+def produce_at_rate(
+    settings: Settings, records: list[OutgoingRecord], rate: float
+) -> tuple[list[float], list[str]]:
+    """Each record sent when it is due (``rate`` a second) and timed from then to its
+    acknowledgement, in ms: the producer's own latency at the rate the API is timed at."""
+    producer = build_kafka_producer(settings)
+    latencies_ms: list[float] = []  # appended on the producer's I/O thread
+
+    def acknowledged(due: float) -> Callable[[object], None]:
+        return lambda _metadata: latencies_ms.append((time.perf_counter() - due) * 1000)
+
+    # As in the API (web.app), what was built before the clock starts is out of the collector's
+    # sight: the bench holds every id it checks, and a full collection would pause the sends.
+    gc.freeze()
+    try:
+        producer.partitions_for(records[0].topic)  # metadata before the clock starts
+        started = time.perf_counter()
+        futures = []
+        for n, record in enumerate(records):
+            due = started + n / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            future = producer.send(record.topic, key=record.key, value=record.value)
+            futures.append(future.add_callback(acknowledged(due)))
+        for future in futures:
+            future.get(timeout=60)
+        producer.flush()  # the last callbacks have run once the producer holds nothing
+        if len(latencies_ms) != len(records):
+            raise BenchError(f"{len(latencies_ms)} acknowledgements timed for {len(records)} records")
+        return latencies_ms, [r.key.decode() for r in records]
+    finally:
+        gc.unfreeze()
         producer.close()
 
 

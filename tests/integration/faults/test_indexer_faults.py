@@ -18,7 +18,7 @@ from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.stack.metadata_indexer import MetadataIndexerProcess
 from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.postgres_server import PostgresServer
-from tests.support.consumer_group import wait_caught_up
+from tests.support.consumer_group import start_group_at_end, wait_caught_up
 from tests.support.events import new_event
 from tests.support.raw_events import RawWriter
 from tests.support.stack import with_new_ports
@@ -68,6 +68,8 @@ def test_postgres_down_pauses_the_indexer_and_a_killed_one_resumes_and_nothing_i
     settings = with_new_ports(stack_settings, "index").model_copy(
         update={"metadata_url": postgres.url, "index_group": f"index-{uuid.uuid4().hex[:8]}"}
     )
+    # A new group would first index the whole session's history of every project.
+    start_group_at_end(settings.kafka_bootstrap_servers, settings.index_group)
     indexer = MetadataIndexerProcess(settings)
     indexer.ensure_running()
     project = make_project("idx").project_id

@@ -3,6 +3,7 @@ each; runs the slow modules first, so that `make test`'s two processes end toget
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if INTEGRATION_DIR in Path(item.fspath).parents:
             item.add_marker(pytest.mark.integration)
         _one_id_per_operation(item)
+    repeated = [nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1]
+    if repeated:  # pytest-xdist would run one test of each id and drop the others without a word
+        raise pytest.UsageError(f"tests share a node id: {', '.join(repeated[:5])}")
     _slow_modules_first(items)
 
 

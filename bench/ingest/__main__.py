@@ -57,6 +57,7 @@ GOALS = {  # path -> (reference, least ratio)
     "SDK": ("raw producer", 0.5),
 }
 P99_GOAL_MS = 10.0
+FIXED_RATE_STRETCH = 1.5  # fixed-rate rounds run this many times --seconds: more samples for a p99
 
 
 def _fixed_rate_path(rate: int) -> str:
@@ -126,7 +127,7 @@ def run(settings: Settings, ceiling: CeilingServer, args: argparse.Namespace) ->
         key = project.api_key if project else "unused"
         path = "/v1/batch" if load.get("events_per_request", 1) > 1 else "/v1/events"
         runs = PathRuns(name, project)
-        seconds = args.seconds * (1.5 if load.get("rate") else 1)
+        seconds = args.seconds * (FIXED_RATE_STRETCH if load.get("rate") else 1)
         for index in range(args.rounds + 1):
             tag = f"{_slug(name)}-{index}-{uuid.uuid4().hex[:6]}"
             with console.status(f"{name}: {'warm-up' if index == 0 else f'round {index}'} ..."):
@@ -223,7 +224,7 @@ def _producer_at_rate(
     """The raw producer at the fixed rate, for as long as the API's fixed-rate rounds: the floor
     under the API's latency."""
     runs = PathRuns(f"raw producer at {FIXED_RATE:,}/s", project)
-    seconds = args.seconds * 1.5
+    seconds = args.seconds * FIXED_RATE_STRETCH
     for index in range(args.rounds + 1):
         count = int(FIXED_RATE * seconds / (2 if index == 0 else 1))
         ids = event_ids(f"producer-fixed-{index}", count)

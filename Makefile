@@ -46,7 +46,7 @@ test: install ## Lint, then every test suite (unit, integration, slow) against r
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadgroup --no-loadscope-reorder
 
 .PHONY: test-fast
 test-fast: install ## Unit tests only (seconds)

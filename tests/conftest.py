@@ -1,5 +1,6 @@
 """Marks every test under tests/integration as ``integration``; gives schemathesis' tests an id
-each; runs the slow modules first, so that `make test`'s two processes end together."""
+each; hands `make test`'s two processes their work: every test that runs Spark to one of them,
+one after another, and each other module whole to whichever is free, the slow ones first."""
 
 from __future__ import annotations
 
@@ -11,15 +12,20 @@ import pytest
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 
 
+SPARK_GROUP = "spark"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (``--dist loadgroup``)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INTEGRATION_DIR in Path(item.fspath).parents:
             item.add_marker(pytest.mark.integration)
         _one_id_per_operation(item)
+        item.add_marker(pytest.mark.xdist_group(_work_unit(item)))
     repeated = [nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1]
     if repeated:  # pytest-xdist would run one test of each id and drop the others without a word
         raise pytest.UsageError(f"tests share a node id: {', '.join(repeated[:5])}")
-    _slow_modules_first(items)
+    _spark_then_slow_modules_first(items)
 
 
 def _one_id_per_operation(item: pytest.Item) -> None:
@@ -31,9 +37,19 @@ def _one_id_per_operation(item: pytest.Item) -> None:
         item._id = parent.id.child(base).with_params(item.name[len(base) + 1 : -1])
 
 
-def _slow_modules_first(items: list[pytest.Item]) -> None:
-    """pytest-xdist (``--dist loadfile --no-loadscope-reorder``) hands out whole modules in
-    collection order: the long ones first, or the last one to start keeps one process busy alone
-    at the end."""
+def _runs_spark(item: pytest.Item) -> bool:
+    return item.get_closest_marker("spark") is not None or "spark" in getattr(item, "fixturenames", ())
+
+
+def _work_unit(item: pytest.Item) -> str:
+    """What one process runs whole. Two Spark JVMs at once on 2 cores take turns for the CPU, and
+    each Dagster or Spark test then runs up to three times as long as alone; so every test that
+    runs Spark is one unit, run in turn while the other process runs the rest."""
+    return SPARK_GROUP if _runs_spark(item) else str(item.path)
+
+
+def _spark_then_slow_modules_first(items: list[pytest.Item]) -> None:
+    """pytest-xdist (``--dist loadgroup --no-loadscope-reorder``) hands out units in collection
+    order: the long ones first, or the last one to start keeps one process busy alone at the end."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
+    items.sort(key=lambda item: (not _runs_spark(item), item.path not in slow))

@@ -61,7 +61,7 @@ class IngestServer(ApiServer):
         super().__init__(settings, settings.ingest_host, settings.ingest_port)
 
     def worker_options(self) -> list[str]:
-        return ["--workers", str(self.settings.ingest_workers)] if self.settings.ingest_workers > 1 else []
+        return ingest_worker_options(self.settings)
 
     def worker_environment(self) -> dict[str, str]:
         """Several workers count in files of a folder of their own, emptied at each start (the
@@ -72,6 +72,11 @@ class IngestServer(ApiServer):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         return {MULTIPROCESS_DIR: str(folder)}
+
+
+def ingest_worker_options(settings: Settings) -> list[str]:
+    """uvicorn's flags for the ingestion API's worker processes (``ANALYTICS_INGEST_WORKERS``)."""
+    return ["--workers", str(settings.ingest_workers)] if settings.ingest_workers > 1 else []
 
 
 class QueryServer(ApiServer):

@@ -3,6 +3,9 @@
   HTTP ceiling   a bare uvicorn + FastAPI endpoint that parses the event and answers 202
   /v1/events     one event per request, driven like the ceiling (wrk, 2 threads, 32 connections)
   /v1/events     at a fixed 1,000 events/s offered: latency from when each request was due
+  claim floor    the least a server must do to keep the API's guarantees (bench/ingest/floor.py):
+                 validate, one Redis claim, the write acknowledged; as fast as it can and at
+                 1,000 events/s, driven as /v1/events is
   raw producer   kafka-python writing the records the API writes (acks=all, idempotence, snappy),
                  as fast as it can, and at 1,000 records/s, each timed from when it was due
   /v1/batch      500 events per request (wrk, 2 threads, 16 connections: a connection stays with
@@ -11,7 +14,7 @@
   SDK            AnalyticsClient.track() then flush(), default settings
   --curve        /v1/events also at 250, 500 and 750 events/s offered
 
-Starts a private Kafka, Redis, ingestion API and the ceiling (nothing else: no stream worker, no
+Starts a private Kafka, Redis, ingestion API, the ceiling and the floor (nothing else: no stream worker, no
 Dagster). Every path warms up once, then runs ``--rounds`` times; figures are medians. Exits 1
 when an event answered 202 is missing from Kafka or is there twice, or a request failed.
 
@@ -45,14 +48,16 @@ from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.timeutil import utc_now
 from bench.common import console, print_checks, run_with_services
 from bench.ingest.ceiling import CeilingServer
+from bench.ingest.floor import ClaimFloorServer
 from bench.ingest.landed import Landing, landing
 from bench.ingest.paths import EVENT_ID, api_records, event_ids, produce, produce_at_rate, track_all
 from bench.ingest.wrk import Load, WrkRun, run_wrk, wrk_path
 
 FIXED_RATE = 1_000
 CURVE_RATES = (250, 500, 750)  # --curve: where below FIXED_RATE the latency goal holds
-GOALS = {  # path -> (reference, least ratio)
+GOALS: dict[str, tuple[str, float | None]] = {  # path -> (reference, least ratio)
     "/v1/events": ("HTTP ceiling", 0.35),
+    "claim floor": ("HTTP ceiling", None),
     "/v1/batch": ("raw producer", 0.6),
     "SDK": ("raw producer", 0.5),
 }
@@ -103,28 +108,40 @@ def main() -> int:
             RedisServer(settings),
             KafkaBroker(settings),
             IngestServer(settings),
-            CeilingServer(settings),
         ]
+        ceiling, floor = CeilingServer(settings), ClaimFloorServer(settings)
         return run_with_services(
-            services,
-            "Kafka, Redis, ingestion API and HTTP ceiling",
-            lambda: run(settings, services[-1], args),
+            [*services, ceiling, floor],
+            "Kafka, Redis, ingestion API, HTTP ceiling and claim floor",
+            lambda: run(settings, ceiling, floor, args),
         )
 
 
-def run(settings: Settings, ceiling: CeilingServer, args: argparse.Namespace) -> int:
+def run(settings: Settings, ceiling: CeilingServer, floor: ClaimFloorServer, args: argparse.Namespace) -> int:
     work = Path(settings.home) / "bench"
     work.mkdir()
     template = work / "event.json"
     event = next(iter(generate_events(1, now=utc_now(), days=1))).as_payload()
     template.write_text(json.dumps({**event, "eventId": EVENT_ID}))
     curve = CURVE_RATES if args.curve else ()
-    names = ["single", "fixed", "batch", "sdk", "producer", "producer-fixed", *map(str, curve)]
+    names = [
+        "single",
+        "fixed",
+        "floor",
+        "floor-fixed",
+        "batch",
+        "sdk",
+        "producer",
+        "producer-fixed",
+        *map(str, curve),
+    ]
     projects = _projects(settings, names)
     api = settings.ingest_api_url
 
-    def http(name: str, project: ProvisionedProject | None, url: str, **load: int) -> PathRuns:
-        key = project.api_key if project else "unused"
+    def http(
+        name: str, project: ProvisionedProject | None, url: str, bearer: str | None = None, **load: int
+    ) -> PathRuns:
+        key = bearer or (project.api_key if project else "unused")
         path = "/v1/batch" if load.get("events_per_request", 1) > 1 else "/v1/events"
         runs = PathRuns(name, project)
         seconds = args.seconds * (FIXED_RATE_STRETCH if load.get("rate") else 1)
@@ -145,6 +162,15 @@ def run(settings: Settings, ceiling: CeilingServer, args: argparse.Namespace) ->
         http("/v1/events", projects["single"], api, connections=32),
         *(fixed_rate(rate, projects[str(rate)]) for rate in curve),
         fixed_rate(FIXED_RATE, projects["fixed"]),
+        http("claim floor", projects["floor"], floor.url, projects["floor"].project_id, connections=32),
+        http(
+            f"claim floor at {FIXED_RATE:,}/s",
+            projects["floor-fixed"],
+            floor.url,
+            projects["floor-fixed"].project_id,
+            connections=16,
+            rate=FIXED_RATE,
+        ),
         _producer_at_rate(settings, projects["producer-fixed"], template.read_text(), args),
         _in_process(
             "raw producer",

@@ -24,7 +24,7 @@ from tests.support.archival import archived_records, kafka_records
 from tests.support.cli import analytics
 from tests.support.kafka_reader import read_topic
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark, pytest.mark.timeout(900)]
 
 LINEAGE = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
 

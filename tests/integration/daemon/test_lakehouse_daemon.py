@@ -34,7 +34,7 @@ from tests.support.dagster_graphql import launch_run, step_times, stop_sensor, w
 from tests.support.events import new_event
 from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark, pytest.mark.timeout(900)]
 
 SEATS_V1 = {"type": "object", "properties": {"seats": {"type": "integer", "maximum": 10}}}
 SEATS_V2 = {"type": "object", "properties": {"seats": {"type": "integer", "maximum": 5}}}

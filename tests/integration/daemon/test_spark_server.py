@@ -28,7 +28,7 @@ from tests.support.cli import analytics
 from tests.support.dagster_graphql import launch_run, run_event_kinds, stop_sensor, wait_finished
 from tests.support.lake_load import LakeLoad
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark, pytest.mark.timeout(900)]
 
 EVENTS = 2_000
 

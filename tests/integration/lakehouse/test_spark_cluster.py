@@ -25,7 +25,7 @@ from tests.support.lake_load import PURCHASE_SCHEMA, LakeLoad
 from tests.support.lakehouse_dagster import LakeGraph, past_days
 from tests.support.spark_standalone import SparkMaster, SparkWorker, master_state
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark, pytest.mark.timeout(600)]
 
 # Stamped at write time: the only columns two runs of the same ranges may differ in.
 WRITE_TIMES = {"ingestedAt", "computedAt"}

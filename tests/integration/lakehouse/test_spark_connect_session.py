@@ -16,7 +16,7 @@ from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.spark_server import SparkConnectServer, SparkServerSpec
 from tests.support.connect_child import ROWS
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.spark, pytest.mark.timeout(600)]
 
 ROUNDS = 3
 

@@ -18,7 +18,7 @@ from analytics_pipeline.stack.ports import free_port
 from analytics_pipeline.stack.services import Ownership, StackError
 from tests.support.stack import isolated_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 ANALYTICS = str(Path(sys.executable).with_name("analytics"))
 

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 
@@ -15,17 +16,17 @@ INTEGRATION_DIR = Path(__file__).parent / "integration"
 SPARK_GROUP = "spark"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (``--dist loadgroup``)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if INTEGRATION_DIR in Path(item.fspath).parents:
             item.add_marker(pytest.mark.integration)
         _one_id_per_operation(item)
-        item.add_marker(pytest.mark.xdist_group(_work_unit(item)))
     repeated = [nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1]
     if repeated:  # pytest-xdist would run one test of each id and drop the others without a word
         raise pytest.UsageError(f"tests share a node id: {', '.join(repeated[:5])}")
     _spark_then_slow_modules_first(items)
+    if config.getvalue("loadgroup"):  # set in pytest-xdist's processes under --dist loadgroup
+        _name_work_units(items)
 
 
 def _one_id_per_operation(item: pytest.Item) -> None:
@@ -45,7 +46,16 @@ def _work_unit(item: pytest.Item) -> str:
     """What one process runs whole. Two Spark JVMs at once on 2 cores take turns for the CPU, and
     each Dagster or Spark test then runs up to three times as long as alone; so every test that
     runs Spark is one unit, run in turn while the other process runs the rest."""
-    return SPARK_GROUP if _runs_spark(item) else str(item.path)
+    return SPARK_GROUP if _runs_spark(item) else item.nodeid.split("::", 1)[0]
+
+
+def _name_work_units(items: list[pytest.Item]) -> None:
+    """pytest-xdist 3.8 names an item's group by assigning ``item._nodeid``, which pytest 9 no
+    longer reads, so every test was a unit of its own and modules were split between the
+    processes. The unit goes into the node id here instead (``path::test@unit``), which is what
+    xdist's loadgroup scheduler reads."""
+    for item in items:
+        item._id = NodeId.parse(f"{item.nodeid}@{_work_unit(item)}")
 
 
 def _spark_then_slow_modules_first(items: list[pytest.Item]) -> None:

@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if repeated:  # pytest-xdist would run one test of each id and drop the others without a word
         raise pytest.UsageError(f"tests share a node id: {', '.join(repeated[:5])}")
     _spark_then_slow_modules_first(items)
-    if config.getvalue("loadgroup"):  # set in pytest-xdist's processes under --dist loadgroup
+    if getattr(config.option, "loadgroup", False):  # set in pytest-xdist's processes (--dist loadgroup)
         _name_work_units(items)
 
 

@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 .PHONY: install
-install: $(STAMP) ## Install system packages (redis, postgresql, java, maven), the venv, and the JVM jars
+install: $(STAMP) ## Install system packages (redis, postgresql, java, maven, wrk, chromium), the venv, and the JVM jars
 	infra/scripts/install-system-deps.sh
 	$(BIN)/analytics stack jars
 

@@ -202,6 +202,7 @@ def show_where_to_look(
             f"aggregated per minute, hour and day by the streaming worker.\n"
             f"Ingest API   {settings.ingest_api_url}/docs\n"
             f"Query API    {settings.query_api_url}/docs (metrics, SQL, event lookup)\n"
+            f"Console      {settings.query_api_url}/console (charts, SQL, pipeline health)\n"
             f"Prometheus   {settings.ingest_api_url}/metrics (ingest API)\n"
             f"             {worker_metrics} (stream worker)\n"
             f"             http://{settings.exporter_host}:{settings.exporter_port}/metrics "
@@ -220,6 +221,12 @@ def show_where_to_look(
             f"Stop         make down",
             title="where to look",
         )
+    )
+    console.print(
+        f"The console: {settings.query_api_url}/console (sign in with the key in {project.key_file})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
     )
     console.print(
         "Today's purchases per hour:\n"

@@ -47,6 +47,12 @@ class TopicEnds:
     def rate(self, tp: tuple[str, int]) -> float:
         return self.appended(tp) / RATE_WINDOW_S
 
+    def of_topic(self, topic: str) -> TopicEnds:
+        return TopicEnds(
+            {tp: end for tp, end in self.ends.items() if tp[0] == topic},
+            {tp: offset for tp, offset in self.minute_ago.items() if tp[0] == topic},
+        )
+
 
 def raw_topic_ends(bootstrap_servers: str, timeout_s: float = 10.0) -> TopicEnds:
     with offsets_consumer(bootstrap_servers, timeout_s) as consumer:

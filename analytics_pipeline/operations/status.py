@@ -12,6 +12,7 @@ from rich.console import Group
 from rich.table import Table
 
 from analytics_pipeline.deadletters.counts import letter_counts
+from analytics_pipeline.kafka_io.topics import dead_letter_topic, processed_topic, raw_topic
 from analytics_pipeline.operations.cluster_health import (
     ReplicaProblem,
     describe_topics,
@@ -69,6 +70,13 @@ class StatusReport:
             found.append(f"Kafka unreachable: {self.kafka_error}")
         return found
 
+    @property
+    def lag_by_group(self) -> dict[str, int]:
+        return {
+            group: sum(r.lag for r in self.lags if r.group == group)
+            for group in sorted({r.group for r in self.lags})
+        }
+
     def as_json(self) -> dict[str, object]:
         return {
             "services": [
@@ -76,10 +84,7 @@ class StatusReport:
                 for s in self.services
             ],
             "partitions": [r.as_json() for r in self.lags],
-            "groups": {
-                group: sum(r.lag for r in self.lags if r.group == group)
-                for group in sorted({r.group for r in self.lags})
-            },
+            "groups": self.lag_by_group,
             "replica_problems": [
                 {
                     "topic": p.topic,
@@ -133,6 +138,25 @@ def collect_kafka(settings: Settings, services: list[ServiceStatus] | None = Non
     return StatusReport(
         services, lags, replica_problems_in(topics), held, waiting, elections, elections_by_topic(epochs)
     )
+
+
+def collect_project(settings: Settings, project_id: str) -> StatusReport:
+    """One project's share of the report (the console's health panel): each group's lag on its
+    raw topic and that topic's hot partitions, replica problems of its topics, its dead letters.
+    No services and no leader elections: those are the operator's, not a project's."""
+    bootstrap = settings.kafka_bootstrap_servers
+    owned = {raw_topic(project_id), processed_topic(project_id), dead_letter_topic(project_id)}
+    try:
+        ends = raw_topic_ends(bootstrap).of_topic(raw_topic(project_id))
+        committed = committed_by_group(bootstrap, pipeline_groups(settings))
+        lags = group_lags(ends, committed, settings.hot_partition_factor, settings.hot_partition_min_records)
+        topics = [topic for topic in describe_topics(bootstrap) if topic["name"] in owned]
+        counts = letter_counts(bootstrap, settings.metadata_database_url, [project_id])
+    except Exception as exc:  # noqa: BLE001 - the panel says Kafka is away instead of failing
+        return StatusReport([], kafka_error=str(exc))
+    held = {project: c.held for project, c in counts.items()}
+    waiting = {project: c.waiting for project, c in counts.items() if c.waiting}
+    return StatusReport([], lags, replica_problems_in(topics), held, waiting)
 
 
 def _utc(timestamp: float) -> str:

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from pydantic import Field
 
+from analytics_pipeline.query.metric_request import MetricRequest, parse_metric_request
 from analytics_pipeline.query.service import QueryService
 from analytics_pipeline.timeutil import format_rfc3339
-from analytics_pipeline.web.errors import ErrorBody
+from analytics_pipeline.web.errors import ApiError, ErrorBody
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Invalid query parameters, each named."},
     401: {"model": ErrorBody, "description": "Missing or unknown API key."},
     503: {"model": ErrorBody, "description": "The lakehouse is busy; retry after Retry-After."},
 }
+
+
+# The range of a metric query, as ``/v1/metrics/{metric}`` and ``/v1/live`` take it.
+StartTime = Annotated[str | None, Query(alias="startTime", description="RFC 3339, inclusive.")]
+EndTime = Annotated[str | None, Query(alias="endTime", description="RFC 3339, exclusive.")]
+GranularityParam = Annotated[str | None, Query(description="1m (default), 1h or 1d.")]
+
+
+def metric_request_or_400(
+    service: QueryService, metric: str, start_time: str | None, end_time: str | None, granularity: str | None
+) -> MetricRequest:
+    parsed, errors = parse_metric_request(
+        metric, start_time, end_time, granularity, max_windows=service.settings.query_max_windows
+    )
+    if parsed is None:
+        raise ApiError(400, "invalid_query", "the query is invalid", errors=errors)
+    return parsed
 
 
 def lake_complete_field() -> Any:

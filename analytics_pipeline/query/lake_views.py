@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
@@ -57,6 +57,15 @@ class ProjectLake:
     def versions(self, names: frozenset[str]) -> dict[str, int]:
         """Each table's current version (what a cached answer was computed from)."""
         return {name: self._table(name).version() for name in sorted(names)}
+
+    def last_written(self, name: str) -> datetime | None:
+        """When the table's latest commit was made; None before the first."""
+        try:
+            table = self._table(name)
+        except LakeTableMissing:
+            return None
+        (latest,) = table.history(1)
+        return datetime.fromtimestamp(latest["timestamp"] / 1000, UTC)
 
     def views(self, project_id: str, names: frozenset[str]) -> dict[str, pads.Dataset]:
         """Each table as a dataset of the project's rows only, at the versions ``versions`` gave."""

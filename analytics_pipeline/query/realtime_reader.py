@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from analytics_pipeline.realtime.layout import COUNT_FIELD, MetricWindow
+from analytics_pipeline.realtime.layout import COUNT_FIELD, TYPES_GRANULARITY, MetricWindow, event_types_key
 from analytics_pipeline.realtime.windows import Granularity, window_start
 
 
@@ -45,3 +45,23 @@ async def read_windows(
         value = int(count or 0) if window.counts_events else unique
         values.append(WindowValue(window.start, value, unique))
     return values
+
+
+async def read_live_types(
+    client: aioredis.Redis, project_id: str, hours: list[datetime], limit: int
+) -> list[str]:
+    """The eventTypes counted in these hour windows, busiest first (by their hour counts), at most
+    ``limit``: from each hour's set of types, never a scan of the keyspace."""
+    types = sorted(
+        member.decode()
+        for member in await client.sunion([event_types_key(project_id, hour) for hour in hours])
+    )
+    if not types:
+        return []
+    async with client.pipeline(transaction=False) as pipe:
+        for event_type in types:
+            for hour in hours:
+                pipe.hget(MetricWindow(project_id, event_type, TYPES_GRANULARITY, hour).key, COUNT_FIELD)
+        replies = iter(await pipe.execute())
+    totals = {event_type: sum(int(next(replies) or 0) for _hour in hours) for event_type in types}
+    return sorted(types, key=lambda event_type: (-totals[event_type], event_type))[:limit]

@@ -7,11 +7,14 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
+
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.s3a import delta_rs_storage_options, is_s3a
 from analytics_pipeline.metadata.event_index import EventIndex, IndexedEvent
 from analytics_pipeline.metadata.store import MetadataStore
 from analytics_pipeline.objectstore.endpoint import s3_endpoint
+from analytics_pipeline.operations.status import StatusReport, collect_project
 from analytics_pipeline.query.answer_cache import AnswerCache, answer_key
 from analytics_pipeline.query.event_lookup import NOT_YET, LakeWhereabouts, event_days, in_lake
 from analytics_pipeline.query.freshness import FreshnessCache, KafkaProgress
@@ -20,17 +23,18 @@ from analytics_pipeline.query.lake_views import LakeTableMissing, ProjectLake
 from analytics_pipeline.query.metric_request import MetricRequest
 from analytics_pipeline.query.metrics import QueryMetrics
 from analytics_pipeline.query.overload import LakeGate
-from analytics_pipeline.query.realtime_reader import WindowValue, read_windows, retained_from
+from analytics_pipeline.query.realtime_reader import WindowValue, read_live_types, read_windows, retained_from
 from analytics_pipeline.query.sql_engine import DuckDbEngine, QueryLimits
 from analytics_pipeline.query.sql_service import SqlEngine, SqlService
-from analytics_pipeline.realtime.layout import processed_key
-from analytics_pipeline.realtime.windows import format_window
+from analytics_pipeline.realtime.layout import TYPES_GRANULARITY, processed_key
+from analytics_pipeline.realtime.windows import format_window, window_starts
 from analytics_pipeline.redis_guard import GuardedRedis, RedisUnavailable
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now
 from analytics_pipeline.web.auth import ApiKeyResolver
 
 CACHE, WAREHOUSE, MIXED = "cache", "warehouse", "mixed"
+_HEALTH_TTL_S = 5.0  # how old a project's health may be: every open console asks every 10 s
 EVENTS, QUARANTINE = frozenset({"events"}), frozenset({"quarantined_events"})
 
 
@@ -85,6 +89,7 @@ class QueryService:
             margin=timedelta(seconds=settings.kafka_produce_timeout_s),
         )
         self.freshness = FreshnessCache(self.progress.complete_up_to)
+        self._health: TTLCache[str, StatusReport] = TTLCache(maxsize=1_000, ttl=_HEALTH_TTL_S)
 
     async def lake_complete_up_to(self, project_id: str) -> datetime | None:
         return await asyncio.to_thread(self.freshness.get, project_id)
@@ -111,6 +116,34 @@ class QueryService:
         for source in sources:
             self.metrics.windows.labels(source).inc()
         return MetricAnswer(values, sources, retained, cached)
+
+    async def project_health(self, project_id: str) -> StatusReport:
+        """What Kafka says of the project's topics and dead letters (blocking reads, cached)."""
+        report = self._health.get(project_id)
+        if report is None:
+            report = await asyncio.to_thread(collect_project, self.settings, project_id)
+            self._health[project_id] = report
+        return report
+
+    async def lake_written(self) -> dict[str, datetime | None]:
+        """When each lake table the queries read was last committed to, by its table name."""
+
+        def read() -> dict[str, datetime | None]:
+            return {
+                source.path.rstrip("/").rsplit("/", 1)[-1]: self.lake.last_written(name)
+                for name, source in self.lake.sources.items()
+            }
+
+        return await asyncio.to_thread(read)
+
+    async def live_types(self, project_id: str, start: datetime, end: datetime, limit: int) -> list[str]:
+        """The busiest eventTypes Redis counted in the hours of [start, end); none when Redis is
+        away (the totals still come from the lake)."""
+        hours = window_starts(start, end, TYPES_GRANULARITY)
+        try:
+            return await self.redis.run(lambda client: read_live_types(client, project_id, hours, limit))
+        except RedisUnavailable:
+            return []
 
     async def _lake_windows(
         self, project_id: str, request: MetricRequest, starts: list[datetime]

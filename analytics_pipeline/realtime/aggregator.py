@@ -12,7 +12,15 @@ from typing import Protocol
 
 import redis
 
-from analytics_pipeline.realtime.layout import ALL_EVENTS, MetricWindow, metrics_of, processed_key
+from analytics_pipeline.realtime.layout import (
+    ACTIVE_USERS,
+    ALL_EVENTS,
+    TYPES_GRANULARITY,
+    MetricWindow,
+    event_types_key,
+    metrics_of,
+    processed_key,
+)
 from analytics_pipeline.realtime.windows import Granularity, window_start
 
 _SCRIPT = files("analytics_pipeline.realtime").joinpath("apply_batch.lua").read_text()
@@ -97,14 +105,7 @@ class RealtimeAggregator:
             payload_events.append([key, event.user_id, group, position])
         payload = {
             "ttl": self._processed_ttl_s,
-            "keys": [
-                [
-                    w.key if w.counts_events else "",
-                    w.users_key,
-                    int(w.expires_at(self._ttl_windows).timestamp()),
-                ]
-                for w in windows
-            ],
+            "keys": [self._key_spec(w) for w in windows],
             "groups": groups,
             "events": payload_events,
         }
@@ -126,6 +127,18 @@ class RealtimeAggregator:
             snapshots,
             refused,
         )
+
+    def _key_spec(self, window: MetricWindow) -> list[str | int]:
+        """The window's keys for the script: count (or ""), users, expiry; an eventType's hour
+        window also names the hour's set of types and its member."""
+        spec: list[str | int] = [
+            window.key if window.counts_events else "",
+            window.users_key,
+            int(window.expires_at(self._ttl_windows).timestamp()),
+        ]
+        if window.granularity is TYPES_GRANULARITY and window.metric not in (ALL_EVENTS, ACTIVE_USERS):
+            spec += [event_types_key(window.project_id, window.start), window.metric]
+        return spec
 
     def _windows_of(self, event: AggregatedEvent) -> list[MetricWindow]:
         return [

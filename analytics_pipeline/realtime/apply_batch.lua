@@ -5,7 +5,8 @@ Apply a batch of events to the real-time aggregates, exactly once per (project, 
 ARGV[1] is JSON:
   ttl     seconds a processed:{project}:{eventId} mark lives at least; it lives on while any
           window it counted into is held, so replaying an old record never counts it twice
-  keys    [[count key or "", users key, expire-at epoch seconds], ...]  one per metric window
+  keys    [[count key or "", users key, expire-at epoch seconds, types key?, eventType?], ...]
+          one per metric window; an eventType's hour window also names the hour's set of types
   groups  [[key index (1-based), ...], ...]                             the windows one event updates
   events  [[processed key, userId, group index (1-based), source position], ...]
 
@@ -42,6 +43,10 @@ for _, spec in ipairs(batch.keys) do
   end
   local err = check_type(spec[2], 'string')
   if err then return err end
+  if spec[4] then
+    err = check_type(spec[4], 'set')
+    if err then return err end
+  end
   local probe = redis.pcall('PFCOUNT', spec[2])
   if type(probe) == 'table' and probe.err then
     return redis.error_reply('WRONGTYPE ' .. spec[2] .. ' is not a HyperLogLog')
@@ -99,6 +104,10 @@ for k, spec in ipairs(batch.keys) do
     elseif added then
       counts[k] = redis.call('HINCRBY', count_key, 'count', added)
       redis.call('EXPIREAT', count_key, expire_at)
+      if spec[4] then
+        redis.call('SADD', spec[4], spec[5])
+        redis.call('EXPIREAT', spec[4], expire_at)
+      end
     else
       counts[k] = tonumber(redis.call('HGET', count_key, 'count') or '0')
     end

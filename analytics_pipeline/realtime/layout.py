@@ -6,6 +6,8 @@ Per project, metric, granularity and window (start in UTC):
   number of events (for ``all_events`` and each eventType);
 - ``metric:{project}:{metric}:{granularity}:{window}:users`` is a HyperLogLog of the userIds
   (every metric, and the only key of ``active_users``);
+- ``types:{project}:1h:{window}`` is the set of eventTypes counted in an hour window, so that a
+  project's live types can be listed without scanning the keyspace (the console's chart by type);
 - ``processed:{project}:{eventId}`` marks an event whose effect is already in the aggregates. It
   lives ``stream_processed_ttl_s`` at least, and as long as any window the event counted into:
   so a replay of the group (``analytics replay``) finds every counted event of a held window
@@ -50,6 +52,13 @@ class MetricWindow:
 
     def expires_at(self, ttl_windows: float) -> datetime:
         return self.start + timedelta(seconds=self.granularity.seconds * ttl_windows)
+
+
+TYPES_GRANULARITY = Granularity.HOUR  # the one granularity whose windows keep a set of types
+
+
+def event_types_key(project_id: str, start: datetime) -> str:
+    return f"types:{project_id}:{TYPES_GRANULARITY}:{format_window(start)}"
 
 
 def metrics_of(event_type: str) -> tuple[str, ...]:

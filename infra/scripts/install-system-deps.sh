@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local stack needs, only those missing:
-# redis-server, PostgreSQL (for the metadata-store tests), a Java 17+ runtime, Maven, and wrk
-# (the HTTP load generator of the ingestion benchmark).
+# redis-server, PostgreSQL (for the metadata-store tests), a Java 17+ runtime, Maven, wrk (the
+# HTTP load generator of the ingestion benchmark), and Chromium with its WebDriver (the console's
+# browser tests).
 # Idempotent; apt-get runs only when something is missing. Every failure is one line saying
 # what is wrong and what to do.
 set -euo pipefail
@@ -21,6 +22,8 @@ if [ -z "${ANALYTICS_JAVA_HOME:-}" ] && { ! command -v java >/dev/null || [ "$(j
 fi
 command -v mvn >/dev/null || missing+=(maven)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -9,6 +9,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from analytics_pipeline.kafka_io.topics import raw_topic
@@ -40,6 +41,12 @@ def test_the_demo_sends_a_load_and_shows_live_counts_that_match_kafka(
     assert result.returncode == 0, result.stderr + result.stdout
     assert "live per-minute counts" in result.stdout
     assert "where to look" in result.stdout
+    console_line = next(line for line in result.stdout.splitlines() if line.startswith("The console: "))
+    assert f"{stack_settings.query_api_url}/console (sign in with the key in " in console_line
+    assert console_line.endswith("demo-project.json)")
+    page = httpx.get(f"{stack_settings.query_api_url}/console", timeout=10)
+    assert page.status_code == 200
+    assert "Project API key" in page.text
 
     bootstrap = stack_settings.kafka_bootstrap_servers
     wait_caught_up(bootstrap, stack_settings.stream_group, raw_topic("demo"))

@@ -14,7 +14,7 @@ import redis
 
 from analytics_pipeline.events.raw_record import RawEvent
 from analytics_pipeline.realtime.aggregator import RealtimeAggregator
-from analytics_pipeline.realtime.layout import MetricWindow, processed_key
+from analytics_pipeline.realtime.layout import MetricWindow, event_types_key, processed_key
 from analytics_pipeline.realtime.windows import Granularity
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def project_id(client) -> Iterator[str]:
     """A project of the test's own; its keys are removed afterwards (Redis is shared, never flushed)."""
     project = f"agg-{uuid.uuid4().hex[:8]}"
     yield project
-    for pattern in (f"metric:{project}:*", f"processed:{project}:*"):
+    for pattern in (f"metric:{project}:*", f"processed:{project}:*", f"types:{project}:*"):
         keys = list(client.scan_iter(match=pattern, count=1000))
         if keys:
             client.delete(*keys)
@@ -384,3 +384,32 @@ def test_a_mark_of_the_wrong_type_fails_the_batch_before_any_write(client, proje
 
     assert client.exists(*(processed_key(project_id, e.event_id) for e in batch[:2])) == 0
     assert metric_keys(client, project_id) == set()
+
+
+def test_each_hour_keeps_the_set_of_its_event_types_as_long_as_the_hour(client, project_id):
+    now = now_utc()
+    hour = floor_to(now, H)
+    earlier = hour - timedelta(minutes=30)
+    apply(
+        aggregator(client, ttl_windows=2),
+        [
+            event(project_id, now, "page_view"),
+            event(project_id, now, "signup"),
+            event(project_id, now, "all_events"),  # a built-in metric's name is no type of its own
+            event(project_id, earlier, "purchase"),
+        ],
+    )
+    assert client.smembers(event_types_key(project_id, hour)) == {b"page_view", b"signup"}
+    assert client.smembers(event_types_key(project_id, floor_to(earlier, H))) == {b"purchase"}
+    assert client.expiretime(event_types_key(project_id, hour)) == int(hour.timestamp()) + 2 * H.seconds
+
+
+def test_a_types_set_of_the_wrong_type_fails_the_batch_before_any_write(client, project_id):
+    now = now_utc()
+    client.set(event_types_key(project_id, floor_to(now, H)), "not a set")
+    batch = [event(project_id, now, "page_view")]
+    with pytest.raises(redis.exceptions.ResponseError) as failure:
+        apply(aggregator(client), batch)
+    assert str(failure.value).startswith("WRONGTYPE"), str(failure.value)
+    assert client.exists(processed_key(project_id, batch[0].event_id)) == 0
+    assert state(client, project_id) == {}

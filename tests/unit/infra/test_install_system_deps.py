@@ -77,7 +77,7 @@ class Machine:
 def machine(tmp_path: Path) -> Machine:
     machine = Machine(tmp_path)
     machine.java("17.0.15")
-    machine.present("mvn", "wrk")
+    machine.present("mvn", "wrk", "chromium", "chromedriver")
     machine.apt_get()
     return machine
 
@@ -114,6 +114,15 @@ def test_a_machine_without_wrk_gets_it(machine: Machine):
     result = machine.run()
     assert result.returncode == 0, result.stderr
     assert "wrk" in machine.packages()
+
+
+@pytest.mark.parametrize(("gone", "package"), [("chromium", "chromium"), ("chromedriver", "chromium-driver")])
+def test_a_machine_without_the_browser_or_its_driver_gets_that_package(machine: Machine, gone, package):
+    machine.present("redis-server")
+    (machine.bin / gone).unlink()
+    result = machine.run()
+    assert result.returncode == 0, result.stderr
+    assert [p for p in machine.packages() if p.startswith("chromium")] == [package]
 
 
 def test_an_old_java_asks_for_java_17(machine: Machine):

@@ -149,6 +149,12 @@ def test_the_live_chart_shows_the_counts_the_api_returns(console, loaded, query_
     ).json()
     api_total = sum(p["value"] for p in answer["allEvents"]["data"])
     assert api_total == len(sent)
+    per_metric = query_api.get(
+        "/v1/metrics/all_events",
+        params={"startTime": (end - timedelta(hours=1)).isoformat(), "endTime": end.isoformat()},
+        headers=loaded.shop.auth,
+    ).json()
+    assert per_metric["data"] == answer["allEvents"]["data"], "/v1/live serves what /v1/metrics serves"
     drawn = live_chart(console, "live-chart")
     assert drawn.get("events (Redis)", 0) + drawn.get("events (lakehouse)", 0) == api_total
     by_type = Counter(event["eventType"] for event in sent)

@@ -15,7 +15,7 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.delta_commits import rows_written, tagged
 from analytics_pipeline.lakehouse.delta_tables import is_delta_table
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange
 from analytics_pipeline.lakehouse.tables import BRONZE_COLUMNS
@@ -26,17 +26,16 @@ POSITION = ("topic", "partition", "offset")
 
 def append_bronze(spark: SparkSession, parsed: DataFrame, path: str, batch_id: str) -> int:
     """Append the batch's records once; returns the rows added (0 when bronze had the batch)."""
-    before = latest_version(spark, path)
+    writer, tag = tagged(parsed.select(*BRONZE_COLUMNS).write, f"bronze:{batch_id}")
     (
-        parsed.select(*BRONZE_COLUMNS)
-        .write.format("delta")
+        writer.format("delta")
         .mode("append")
         .partitionBy(*BRONZE_PARTITIONS)
         .option("txnAppId", f"bronze:{batch_id}")
         .option("txnVersion", 0)
         .save(path)
     )
-    return commit_metric(spark, path, before, "numOutputRows")
+    return rows_written(spark, path, tag)
 
 
 def bronze_source(spark: SparkSession, path: str) -> DataFrame:

@@ -13,7 +13,7 @@ from datetime import date
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.delta_commits import rows_written, tagged
 from analytics_pipeline.lakehouse.tables import DAILY_METRICS_PARTITIONS
 
 PURCHASE = "purchase"
@@ -94,15 +94,15 @@ def releasable(metrics: DataFrame) -> DataFrame:
 
 def write_daily_metrics(spark: SparkSession, metrics: DataFrame, path: str, first: date, last: date) -> int:
     """Replace the days ``first``..``last`` with ``metrics``; returns the rows written."""
-    before = latest_version(spark, path)
+    writer, tag = tagged(metrics.write, f"daily_metrics:{first}..{last}")
     (
-        metrics.write.format("delta")
+        writer.format("delta")
         .mode("overwrite")
         .partitionBy(*DAILY_METRICS_PARTITIONS)
         .option("replaceWhere", days_predicate("metricDate", first, last))
         .save(path)
     )
-    return commit_metric(spark, path, before, "numOutputRows")
+    return rows_written(spark, path, tag)
 
 
 def differences(

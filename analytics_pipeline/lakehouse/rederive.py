@@ -21,7 +21,7 @@ from analytics_pipeline.events.quality_rules import QualityRules
 from analytics_pipeline.lakehouse.batch_etl import parse_records
 from analytics_pipeline.lakehouse.bronze import bronze_source
 from analytics_pipeline.lakehouse.daily_metrics import day_literal
-from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
+from analytics_pipeline.lakehouse.delta_commits import rows_written, tagged
 from analytics_pipeline.lakehouse.delta_tables import is_delta_table
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.tables import VALIDATED_COLUMNS
@@ -68,12 +68,12 @@ def rederive_day(
 
 
 def _replace_day(spark: SparkSession, rows: DataFrame, path: str, day: date) -> int:
-    before = latest_version(spark, path)
+    writer, tag = tagged(rows.write, f"rederive:{day}")
     (
-        rows.write.format("delta")
+        writer.format("delta")
         .mode("overwrite")
         .option("replaceWhere", f"eventDate = {day_literal(day)}")
         .option("mergeSchema", "true")
         .save(path)
     )
-    return commit_metric(spark, path, before, "numOutputRows")
+    return rows_written(spark, path, tag)

@@ -24,8 +24,8 @@ from datetime import date, datetime, timedelta
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from analytics_pipeline.lakehouse.delta_commits import commit_metric, latest_version
-from analytics_pipeline.lakehouse.delta_tables import create_table_if_missing
+from analytics_pipeline.lakehouse.delta_commits import rows_written, tagged
+from analytics_pipeline.lakehouse.delta_tables import create_table_if_missing, is_delta_table
 from analytics_pipeline.lakehouse.tables import (
     PARSED_SCHEMA,
     QUARANTINE_COLUMNS,
@@ -105,17 +105,17 @@ def append_new_events(
         .where(F.col("eventDate").isin(dates) & F.col("projectId").isin(projects) & near)
         .select(*EVENT_KEY)
     )
-    before = latest_version(spark, path)
+    new_events = source.join(held, list(EVENT_KEY), "left_anti")  # the window's partitioning serves the join
+    writer, tag = tagged(new_events.write, f"validated:{batch_id}")
     (
-        source.join(held, list(EVENT_KEY), "left_anti")  # the window's partitioning serves the join
-        .write.format("delta")
+        writer.format("delta")
         .mode("append")
         .option("mergeSchema", "true")  # a lake written before a column was added takes it
         .option("txnAppId", f"validated:{batch_id}")
         .option("txnVersion", 0)
         .save(path)
     )
-    return AppendOutcome(commit_metric(spark, path, before, "numOutputRows"), dates, projects)
+    return AppendOutcome(rows_written(spark, path, tag), dates, projects)
 
 
 def quarantine_rows(parsed: DataFrame) -> DataFrame:
@@ -129,16 +129,18 @@ def quarantine_rows(parsed: DataFrame) -> DataFrame:
     )
 
 
-def append_quarantine(spark: SparkSession, parsed: DataFrame, path: str, batch_id: str) -> int:
-    """Append the batch's failed records once; returns the rows added (0 when already there)."""
-    before = latest_version(spark, path)
+def append_quarantine(spark: SparkSession, parsed: DataFrame, path: str, batch_id: str, failed: int) -> int:
+    """Append the batch's ``failed`` records once; returns the rows added (0 when already there).
+    A batch with none commits nothing: most batches are all valid, and a commit costs seconds."""
+    if failed == 0 and is_delta_table(spark, path):
+        return 0
+    writer, tag = tagged(quarantine_rows(parsed).write, f"quarantine:{batch_id}")
     (
-        quarantine_rows(parsed)
-        .write.format("delta")
+        writer.format("delta")
         .mode("append")
         .option("mergeSchema", "true")
         .option("txnAppId", f"quarantine:{batch_id}")
         .option("txnVersion", 0)
         .save(path)
     )
-    return commit_metric(spark, path, before, "numOutputRows")
+    return rows_written(spark, path, tag)

@@ -24,13 +24,15 @@ a light steady load of single events posted to /v1/events, each 202 timed; then 
 each event is queryable in validated_events, from the daemon's kafka_batch_etl runs, split into
 the wait for a run, its launch, its wait for the lake pool and its batch step up to the commit.
 
-Steady state (--steady, a run of its own). A private Kafka and two lakes holding the same
+Steady state (--steady, a run of its own). A private Kafka and three lakes holding the same
 history of --history validated events over 7 days; then --batches consecutive batches of
 --batch-events events landing on those days (late events included, repeats within and across
-batches), each written by run_batch into one lake and by the ceiling (with the same
-deduplication) into the other. Reported per batch: the lake's rows, the rows the deduplication
-compared with, and the cost per record of both paths. The goals: the last batches' cost per event
-at most 1.2x the first ones', and the ETL at least 0.8x the ceiling.
+batches), each written by run_batch into one lake, by the ceiling (with the same deduplication)
+into another, and by the judge floor (the ceiling, plus each record judged in Python by the least
+check and the failed ones quarantined: bench/etl/steady_paths.py) into the third. Reported per
+batch: the lake's rows, the rows the deduplication compared with, and the cost per record of
+each path; then the ETL's phases. The goals: the last batches' cost per event at most 1.2x the
+first ones', and the ETL at least 0.8x the ceiling.
 
 Judges (--judges, a run of its own). A private Kafka and --judge-events records; the read alone,
 the JVM's verdict alone, the Python judge, and the JVM first then Python, each into Spark's noop

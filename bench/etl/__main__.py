@@ -30,7 +30,8 @@ from bench.etl.report import (
     split_table,
     throughput_table,
 )
-from bench.etl.steady import goals_table, run_steady, steady_table
+from bench.etl.steady import run_steady
+from bench.etl.steady_report import goals_table, phases_table, steady_table
 from bench.etl.throughput import bench_rounds, warm_up
 from bench.etl.workload import load_topic
 from bench.stream.report import exactly_once_table
@@ -117,6 +118,7 @@ def steady(home: Path, args: argparse.Namespace) -> bool:
         work, sizes = home / "work", (args.history, args.batches, args.batch_events)
         timings, checks = run_steady(spark, settings, work, *sizes)
     console.print(steady_table(timings))
+    console.print(phases_table(timings))
     console.print(goals_table(timings))
     console.print(exactly_once_table(checks))
     return all(expected == found for _name, expected, found in checks)

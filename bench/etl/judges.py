@@ -6,9 +6,11 @@ computed, nothing written), so the figures are the read and the judging alone:
   read        the Kafka records, as every path reads them
   JVM only    the JVM's verdict (``judge_in_jvm.with_jvm_verdict``), no Python
   Python      the Python judge over every record (the ETL's default)
+  least       the judge floor's Python check (steady_paths.least_judge): each record's JSON parsed
+              in Python and one rule checked, the least any judge in Python does
   JVM first   the JVM's verdict, then Python for what it did not prove (ANALYTICS_LAKE_JUDGE_IN_JVM)
 
-Both judging paths must give the same number of valid records as the load holds, or the bench
+Every judging path must give the same number of valid records as the load holds, or the bench
 fails.
 """
 
@@ -25,9 +27,10 @@ from rich.table import Table
 from analytics_pipeline.lakehouse.batch_etl import parse_records
 from analytics_pipeline.lakehouse.judge_in_jvm import CERTAIN, DECIDED, with_jvm_verdict
 from analytics_pipeline.lakehouse.kafka_source import read_ranges
+from bench.etl.steady_paths import least_judge
 from bench.etl.workload import EtlLoad
 
-READ, JVM_ONLY, PYTHON, JVM_FIRST = "read", "JVM only", "Python", "JVM first"
+READ, JVM_ONLY, PYTHON, JVM_FIRST, LEAST = "read", "JVM only", "Python", "JVM first", "least (floor)"
 
 
 def judge_paths(spark: SparkSession, servers: str, load: EtlLoad) -> dict[str, Callable[[], DataFrame]]:
@@ -41,6 +44,7 @@ def judge_paths(spark: SparkSession, servers: str, load: EtlLoad) -> dict[str, C
         JVM_ONLY: lambda: with_jvm_verdict(source(), load.schemas, load.rules).select(CERTAIN, DECIDED),
         PYTHON: lambda: parse_records(source(), load.schemas, load.rules),
         JVM_FIRST: lambda: parse_records(source(), load.schemas, load.rules, judge_in_jvm=True),
+        LEAST: lambda: source().select("*", least_judge()(F.col("value")).alias("valid")),
     }
 
 
@@ -64,7 +68,7 @@ def valid_counts(spark: SparkSession, servers: str, load: EtlLoad) -> dict[str, 
     compile."""
     paths = judge_paths(spark, servers, load)
     counts = {}
-    for name in (PYTHON, JVM_FIRST):
+    for name in (PYTHON, JVM_FIRST, LEAST):
         by_verdict = {row.valid: row["count"] for row in paths[name]().groupBy("valid").count().collect()}
         counts[name] = by_verdict.get(True, 0)
     return counts

@@ -1,6 +1,7 @@
 """The ETL at steady state: a lake that already holds a history of validated events over 7 days,
 then consecutive batches landing on those same days (late events included), each batch written
-by run_batch into one copy of the lake and by the ceiling into another, so both grow alike.
+by run_batch into one copy of the lake, and by the ceiling and the judge floor (steady_paths)
+into one each, so all three grow alike.
 
 The history is written straight into validated_events (not measured), in slices received over
 the 7 days as real batches would have been, so Delta's file statistics on receivedAt are those of
@@ -13,34 +14,30 @@ ends with one row per event.
 from __future__ import annotations
 
 import shutil
-import statistics
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-from rich.table import Table
 
 from analytics_pipeline.events.quality_rules import QualityRules
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.batch_etl import run_batch
-from analytics_pipeline.lakehouse.kafka_source import read_ranges
-from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_ranges, run_key
+from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_ranges
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.tables import PARSED_SCHEMA, VALIDATED_COLUMNS
 from analytics_pipeline.lakehouse.validated_and_quarantined import (
     DEFAULT_DEDUP_WINDOW,
-    append_new_events,
     ensure_validated_table,
     received_near,
 )
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.timeutil import utc_now
 from bench.common import BenchError, console
-from bench.etl.throughput import ENVELOPE_DDL
+from bench.etl.steady_paths import ceiling_batch, judge_floor_batch
 from bench.etl.workload import REPEAT_EVERY, register_example_schemas, spoil_purchases
 from bench.stream.progress import progress_bar
 from bench.stream.workload import EventSource, create_project, encode, preload
@@ -48,8 +45,7 @@ from bench.stream.workload import EventSource, create_project, encode, preload
 DAYS = 7
 HISTORY_SLICES = 28  # the history is appended in this many slices, oldest first
 LATE_SPAN_S = DAYS * 86_400 - 3_600  # measured events happened up to 7 days before they arrive
-FLAT_GOAL = 1.2  # cost per event of the last batches at most this times the first ones'
-CEILING_GOAL = 0.8  # the ETL at least this share of the ceiling's events/s
+PATHS = ["etl", "ceiling", "floor"]  # the floor: the judge floor of steady_paths
 
 
 @dataclass(frozen=True)
@@ -70,8 +66,10 @@ class BatchTiming:
     records: int
     etl_s: float
     ceiling_s: float
+    floor_s: float
     inserted: int
     expected: int
+    phases: dict[str, float]  # the ETL's, as run_batch reports them
 
     @property
     def etl_us(self) -> float:
@@ -80,6 +78,10 @@ class BatchTiming:
     @property
     def ceiling_us(self) -> float:
         return self.ceiling_s / self.records * 1e6
+
+    @property
+    def floor_us(self) -> float:
+        return self.floor_s / self.records * 1e6
 
 
 def load_batches(settings: Settings, batches: int, events: int) -> tuple[str, list, list[Batch]]:
@@ -149,33 +151,6 @@ def write_history(spark: SparkSession, path: str, project_id: str, rows: int, no
             progress.update(task, advance=1)
 
 
-# The throughput ceiling's envelope, with the schema version validated_events keeps.
-VALIDATED_ENVELOPE_DDL = f"{ENVELOPE_DDL}, schemaVersion INT"
-
-
-def ceiling_batch(spark: SparkSession, servers: str, ranges: list[OffsetRange], lake: LakeTables) -> int:
-    """The least a design writing both tables does: the same read, the envelope parsed by Spark's
-    own JSON reader with no check, cached, a bronze append, and the validated append with the
-    ETL's own deduplication against the lake. Returns the events inserted."""
-    batch_id = run_key(ranges)
-    parsed = (
-        read_ranges(spark, servers, ranges)
-        .select("*", F.from_json(F.col("value").cast("string"), VALIDATED_ENVELOPE_DDL).alias("event"))
-        .select("topic", "partition", "offset", "key", "value", "event.*")
-        .withColumn("eventDate", F.to_date("timestamp"))
-        .withColumn("batchId", F.lit(batch_id))
-        .cache()
-    )
-    try:
-        parsed.count()
-        bronze = parsed.drop("eventId", "eventType", "userId", "timestamp", "properties", "context")
-        bronze.write.format("delta").mode("append").partitionBy("eventDate").save(lake.bronze_events)
-        valid: DataFrame = parsed.select(*VALIDATED_COLUMNS)
-        return append_new_events(spark, valid, lake.validated_events, batch_id).inserted
-    finally:
-        parsed.unpersist()
-
-
 def compared_rows(spark: SparkSession, path: str, project_id: str, received: datetime) -> int:
     """The held rows the dedup of a batch received at ``received`` reads (untimed)."""
     near = received_near([received.replace(minute=0, second=0, microsecond=0)], DEFAULT_DEDUP_WINDOW)
@@ -195,35 +170,40 @@ def run_steady(  # noqa: PLR0917 - the bench's knobs
     rules = QualityRules.of(
         max_event_age_s=settings.max_event_age_s, max_future_skew_s=settings.max_future_skew_s
     )
-    etl_lake, ceiling_lake = LakeTables(str(work / "etl-lake")), LakeTables(str(work / "ceiling-lake"))
-    write_history(spark, etl_lake.validated_events, project_id, history, utc_now())
-    shutil.copytree(etl_lake.validated_events, ceiling_lake.validated_events)
-    with console.status("warming up both paths on the first batch, in throwaway lakes (untimed) ..."):
+    lakes = {path: LakeTables(str(work / f"{path}-lake")) for path in PATHS}
+    write_history(spark, lakes["etl"].validated_events, project_id, history, utc_now())
+    for path in PATHS[1:]:
+        shutil.copytree(lakes["etl"].validated_events, lakes[path].validated_events)
+    with console.status("warming up each path on the first batch, in throwaway lakes (untimed) ..."):
         warm = work / "warm-up"
         run_batch(spark, servers, loaded[0].ranges, LakeTables(str(warm / "etl")), schemas, rules)
         ceiling_batch(spark, servers, loaded[0].ranges, LakeTables(str(warm / "ceiling")))
+        judge_floor_batch(spark, servers, loaded[0].ranges, LakeTables(str(warm / "floor")))
         shutil.rmtree(warm)
     timings = []
     with progress_bar() as progress:
         task = progress.add_task("batches", total=len(loaded))
         for batch in loaded:
-            before = lake_rows(spark, etl_lake.validated_events)
-            compared = compared_rows(spark, etl_lake.validated_events, project_id, batch.received)
-            paths = ["etl", "ceiling"] if batch.number % 2 else ["ceiling", "etl"]  # cancel drift
-            seconds, inserted = {}, {}
-            for path in paths:
+            before = lake_rows(spark, lakes["etl"].validated_events)
+            compared = compared_rows(spark, lakes["etl"].validated_events, project_id, batch.received)
+            shift = batch.number % len(PATHS)  # each path goes first, second and last in turn
+            seconds, inserted, phases = {}, {}, {}
+            for path in PATHS[shift:] + PATHS[:shift]:
                 started = time.perf_counter()
                 if path == "etl":
-                    report = run_batch(spark, servers, batch.ranges, etl_lake, schemas, rules)
-                    inserted[path] = report.validated_added
+                    report = run_batch(spark, servers, batch.ranges, lakes[path], schemas, rules)
+                    inserted[path], phases = report.validated_added, report.phases
+                elif path == "ceiling":
+                    inserted[path] = ceiling_batch(spark, servers, batch.ranges, lakes[path])
                 else:
-                    inserted[path] = ceiling_batch(spark, servers, batch.ranges, ceiling_lake)
+                    inserted[path] = judge_floor_batch(spark, servers, batch.ranges, lakes[path])
                 seconds[path] = time.perf_counter() - started
-            if inserted["ceiling"] != batch.new_unique:
-                raise BenchError(
-                    f"batch {batch.number}: the ceiling inserted {inserted['ceiling']:,} "
-                    f"events where {batch.new_unique:,} were new"
-                )
+            for path, expected in (("ceiling", batch.new_unique), ("floor", batch.new_valid)):
+                if inserted[path] != expected:
+                    raise BenchError(
+                        f"batch {batch.number}: the {path} inserted {inserted[path]:,} "
+                        f"events where {expected:,} were new"
+                    )
             timings.append(
                 BatchTiming(
                     number=batch.number,
@@ -232,12 +212,14 @@ def run_steady(  # noqa: PLR0917 - the bench's knobs
                     records=batch.records,
                     etl_s=seconds["etl"],
                     ceiling_s=seconds["ceiling"],
+                    floor_s=seconds["floor"],
                     inserted=inserted["etl"],
                     expected=batch.new_valid,
+                    phases=phases,
                 )
             )
             progress.update(task, advance=1, description=f"batch {batch.number}: {seconds['etl']:.1f} s")
-    final = spark.read.format("delta").load(etl_lake.validated_events)
+    final = spark.read.format("delta").load(lakes["etl"].validated_events)
     rows, events_held = final.count(), final.select("projectId", "eventId").distinct().count()
     expected = history + sum(b.new_valid for b in loaded)
     checks = [
@@ -246,45 +228,3 @@ def run_steady(  # noqa: PLR0917 - the bench's knobs
         ("distinct events at the end", expected, events_held),
     ]
     return timings, checks
-
-
-def steady_table(timings: list[BatchTiming]) -> Table:
-    table = Table(
-        title="each batch into a growing lake (µs per record read; ETL and ceiling alternate first)"
-    )
-    columns = ("batch", "lake rows before", "rows compared", "records", "ETL s", "ETL µs/rec")
-    for column in (*columns, "ceiling s", "ceiling µs/rec", "ETL / ceiling"):
-        table.add_column(column, justify="right")
-    for t in timings:
-        table.add_row(
-            str(t.number),
-            f"{t.lake_rows:,}",
-            f"{t.compared:,}",
-            f"{t.records:,}",
-            f"{t.etl_s:.1f}",
-            f"{t.etl_us:.0f}",
-            f"{t.ceiling_s:.1f}",
-            f"{t.ceiling_us:.0f}",
-            f"{t.ceiling_s / t.etl_s:.2f}x",
-        )
-    return table
-
-
-def goals_table(timings: list[BatchTiming]) -> Table:
-    """Batch 20 against batch 1, each as the median of three neighbouring batches (one batch alone
-    is at the mercy of the 2 cores' neighbours), and the ETL against the ceiling over every batch."""
-    first, last = timings[:3], timings[-3:]
-    growth = statistics.median(t.etl_us for t in last) / statistics.median(t.etl_us for t in first)
-    share = statistics.median(t.ceiling_s / t.etl_s for t in timings)
-    table = Table("goal", "measured", "", title="steady-state goals")
-    table.add_row(
-        f"cost per event, last 3 batches vs first 3 (medians), at most {FLAT_GOAL}x",
-        f"{growth:.2f}x (batch {timings[-1].number} alone: {timings[-1].etl_us / timings[0].etl_us:.2f}x)",
-        "met" if growth <= FLAT_GOAL else "[red]missed[/]",
-    )
-    table.add_row(
-        f"ETL events/s vs the ceiling's on the same lake (median), at least {CEILING_GOAL}x",
-        f"{share:.2f}x",
-        "met" if share >= CEILING_GOAL else "[red]missed[/]",
-    )
-    return table

@@ -75,7 +75,7 @@ def split_table(rounds: list[Round], cold: Round) -> Table:
     table.caption = (
         f"cold: the untimed warm-up over {cold.records:,} records, the session's first run_batch, as in "
         "every run the Dagster daemon launches (each in a new process). "
-        f"{PHASES[0]}: the first action (parsed.count()) reads the ranges, parses every record in "
+        f"{PHASES[0]}: the first action (the count by verdict) reads the ranges, parses every record in "
         "Python (an Arrow UDF) and caches it; the writes read the cache. The keys collect deduplicates "
         "the days and projects the batch touches, from the cache. "
         "Jobs / tasks: Spark's, in the last round"

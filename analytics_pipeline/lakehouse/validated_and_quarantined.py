@@ -13,7 +13,8 @@ files: the cost follows the window's traffic, not the lake's history.
 The append carries ``txnAppId`` ``validated:{batchId}``, so a rerun of a committed batch adds
 nothing without even joining. This is MERGE's insert-if-absent, at a third of its cost here; it
 relies on one writer at a time, which Dagster's ``lake`` pool guarantees (dagster.yaml).
-Quarantine rows are appended once per batch (``txnAppId`` ``quarantine:{batchId}``).
+Quarantine rows are appended once per batch (``txnAppId`` ``quarantine:{batchId}``), by a batch
+that has any: the first batch of a lake creates the table even with none.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ def lose_and_recover(spec: SparkServerSpec) -> dict:
     killer = threading.Timer(2.0, server.process.kill)
     killer.start()
     lost = False
-    try:  # far longer than 2 s on 2 cores: the kill lands in the middle
-        spark.range(0, 3_000_000_000, numPartitions=4).selectExpr("sum(id % 7)").collect()
+    try:  # minutes on any machine, so the kill lands in the middle (3e9 rows once took under 2 s)
+        spark.range(0, 10**12, numPartitions=4).selectExpr("sum(id % 7)").collect()
     except PySparkException:
         lost = True
     killer.join()

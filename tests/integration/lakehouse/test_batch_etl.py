@@ -13,6 +13,7 @@ from analytics_pipeline.events.quality_rules import QualityRules
 from analytics_pipeline.kafka_io.admin import topic_offsets
 from analytics_pipeline.kafka_io.topics import raw_topic
 from analytics_pipeline.lakehouse.batch_etl import run_batch
+from analytics_pipeline.lakehouse.delta_tables import latest_commit
 from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, pending_ranges
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.reconcile import reconcile_batch
@@ -79,10 +80,14 @@ def test_the_same_ranges_again_add_nothing_and_later_duplicates_are_dropped(
     load.send(two_projects[1], load.event(day))
     load.flush()
     committed = {(r.topic, r.partition): r.end for r in first}
+    quarantine_version = latest_commit(spark, lake.quarantined_events)["version"]
     later = run_batch(spark, bootstrap, plan(stack_settings, two_projects, committed), lake, schemas, rules)
 
     assert later.records_read == 11
     assert (later.validated_added, later.duplicates_dropped) == (1, 10)
+    assert (later.quarantined, later.quarantine_added) == (0, 0)
+    # a batch with no failed record makes no quarantine commit
+    assert latest_commit(spark, lake.quarantined_events)["version"] == quarantine_version
     validated = table(spark, lake.validated_events)
     assert validated.count() == len(load.expected.events)
     assert validated.select("projectId", "eventId").distinct().count() == len(load.expected.events)

@@ -123,12 +123,13 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
             valid = parsed.where("valid")
             appended = append_new_events(spark, valid, tables.validated_events, batch_id, dedup_window)
         problems = {reason: count for reason, count in verdicts.items() if reason is not None}
+        failed = sum(problems.values())
         with timed(phases, "bronze and quarantine"), ThreadPoolExecutor(2, "lake-write") as writers:
             # Two tables, two commits: each one's fixed driver-side cost (log, commit, history)
             # overlaps the other's tasks instead of following them.
             bronze = writers.submit(append_bronze, spark, parsed, tables.bronze_events, batch_id)
             quarantine = writers.submit(
-                append_quarantine, spark, parsed, tables.quarantined_events, batch_id, sum(problems.values())
+                append_quarantine, spark, parsed, tables.quarantined_events, batch_id, failed
             )
             bronze_added, quarantine_added = bronze.result(), quarantine.result()
         return BatchReport(
@@ -137,7 +138,7 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
             bronze_added=bronze_added,
             valid=verdicts.get(None, 0),
             validated_added=appended.inserted,
-            quarantined=sum(problems.values()),
+            quarantined=failed,
             quarantine_added=quarantine_added,
             problems=problems,
             event_dates=appended.dates,

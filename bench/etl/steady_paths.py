@@ -23,11 +23,11 @@ from analytics_pipeline.lakehouse.offset_ranges import OffsetRange, run_key
 from analytics_pipeline.lakehouse.paths import LakeTables
 from analytics_pipeline.lakehouse.tables import VALIDATED_COLUMNS
 from analytics_pipeline.lakehouse.validated_and_quarantined import append_new_events
-from bench.etl.throughput import ENVELOPE_DDL
+from bench.etl.throughput import ENVELOPE_DDL, ENVELOPE_FIELDS_NOT_IN_BRONZE
 
 # The throughput ceiling's envelope, with the schema version validated_events keeps.
 VALIDATED_ENVELOPE_DDL = f"{ENVELOPE_DDL}, schemaVersion INT"
-NOT_IN_BRONZE = ("eventId", "eventType", "userId", "timestamp", "properties", "context", "passes")
+NOT_IN_BRONZE = (*ENVELOPE_FIELDS_NOT_IN_BRONZE, "passes")
 
 
 def ceiling_batch(spark: SparkSession, servers: str, ranges: list[OffsetRange], lake: LakeTables) -> int:

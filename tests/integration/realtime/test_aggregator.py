@@ -1,127 +1,33 @@
-"""RealtimeAggregator against a real Redis: exact counts, exactly-once marks, closed windows, TTLs, types."""
+"""RealtimeAggregator against a real Redis: exact counts, replays, closed windows and TTLs."""
 
 from __future__ import annotations
 
 import random
 import time
-import uuid
-from collections import Counter, defaultdict
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from datetime import timedelta
 
 import pytest
-import redis
 
-from analytics_pipeline.events.raw_record import RawEvent
 from analytics_pipeline.realtime.aggregator import RealtimeAggregator
-from analytics_pipeline.realtime.layout import MetricWindow, event_types_key, processed_key
-from analytics_pipeline.realtime.windows import Granularity
+from analytics_pipeline.realtime.layout import MetricWindow, processed_key
+from tests.support.aggregator_state import (
+    D,
+    H,
+    M,
+    aggregator,
+    apply,
+    close_enough,
+    event,
+    expected_aggregates,
+    floor_to,
+    metric_keys,
+    now_utc,
+    read_count,
+    state,
+)
 
 pytestmark = pytest.mark.integration
-
-M, H, D = Granularity.MINUTE, Granularity.HOUR, Granularity.DAY
-PROCESSED_TTL_S = 900
-
-
-@pytest.fixture
-def client(redis_server, stack_settings) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(stack_settings.redis_url)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def project_id(client) -> Iterator[str]:
-    """A project of the test's own; its keys are removed afterwards (Redis is shared, never flushed)."""
-    project = f"agg-{uuid.uuid4().hex[:8]}"
-    yield project
-    for pattern in (f"metric:{project}:*", f"processed:{project}:*", f"types:{project}:*"):
-        keys = list(client.scan_iter(match=pattern, count=1000))
-        if keys:
-            client.delete(*keys)
-
-
-def aggregator(client, ttl_windows: float = 60.0) -> RealtimeAggregator:
-    return RealtimeAggregator(client, ttl_windows=ttl_windows, processed_ttl_s=PROCESSED_TTL_S)
-
-
-def apply(agg: RealtimeAggregator, events, first_offset: int = 0):
-    """Apply as if the events were read from partition 0 at consecutive offsets."""
-    return agg.apply(events, [f"0@{first_offset + i}" for i in range(len(events))])
-
-
-def event(project_id, timestamp, event_type="page_view", user_id="u1", event_id=None) -> RawEvent:
-    return RawEvent(
-        project_id=project_id,
-        event_id=event_id or f"evt-{uuid.uuid4().hex}",
-        event_type=event_type,
-        user_id=user_id,
-        timestamp=timestamp,
-        value={},
-        received_at=timestamp,
-    )
-
-
-def floor_to(moment: datetime, granularity: Granularity) -> datetime:
-    """Independent of window_start: whole widths since the epoch, by integer division."""
-    epoch_s = int(moment.timestamp())
-    return datetime.fromtimestamp(epoch_s - epoch_s % granularity.seconds, UTC)
-
-
-def expected_aggregates(events) -> tuple[Counter, dict]:
-    """Per (metric, granularity, window start): event count and the set of users; first eventId wins."""
-    counts, users, seen = Counter(), defaultdict(set), set()
-    for e in events:
-        if (e.project_id, e.event_id) in seen:
-            continue
-        seen.add((e.project_id, e.event_id))
-        for granularity in (M, H, D):
-            start = floor_to(e.timestamp, granularity)
-            counted = ["all_events"] + (
-                [] if e.event_type in ("all_events", "active_users") else [e.event_type]
-            )
-            for metric in counted:
-                counts[metric, granularity, start] += 1
-            for metric in [*counted, "active_users"]:
-                users[metric, granularity, start].add(e.user_id)
-    return counts, users
-
-
-def read_count(client, window: MetricWindow) -> int | None:
-    value = client.hget(window.key, "count")
-    return None if value is None else int(value)
-
-
-def metric_keys(client, project_id: str) -> set[bytes]:
-    return set(client.scan_iter(match=f"metric:{project_id}:*", count=1000))
-
-
-def value_of(client, key: bytes) -> object:
-    kind = client.type(key)
-    if kind == b"hash":
-        return client.hgetall(key)
-    if kind == b"list":
-        return client.lrange(key, 0, -1)
-    try:
-        return client.pfcount(key)
-    except redis.exceptions.ResponseError:  # a plain string where a HyperLogLog belongs
-        return client.get(key)
-
-
-def state(client, project_id: str) -> dict[bytes, object]:
-    """Every metric key of the project: its type, what it holds (PFCOUNT for a HyperLogLog), its expiry."""
-    return {
-        key: (client.type(key), value_of(client, key), client.expiretime(key))
-        for key in metric_keys(client, project_id)
-    }
-
-
-def close_enough(actual: int, expected: int) -> bool:
-    return abs(actual - expected) <= max(1, 0.02 * expected)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def test_counts_and_unique_users_match_an_independent_computation(client, project_id):
@@ -309,107 +215,3 @@ def test_expiry_is_absolute_and_not_pushed_back_by_later_events(client, project_
     apply(agg, [event(project_id, now)])
     assert client.expiretime(window.key) == first_expiry
     assert read_count(client, window) == 2
-
-
-def corrupt_count_key(client, window: MetricWindow) -> None:
-    client.set(window.key, "not a hash")
-
-
-def corrupt_users_key(client, window: MetricWindow) -> None:
-    client.set(window.users_key, "not a hyperloglog")
-
-
-def corrupt_with_a_list(client, window: MetricWindow) -> None:
-    client.rpush(window.key, "x")
-
-
-@pytest.mark.parametrize("corrupt", [corrupt_count_key, corrupt_users_key, corrupt_with_a_list])
-def test_a_key_of_the_wrong_type_fails_the_batch_before_any_write(client, project_id, corrupt):
-    now = now_utc()
-    earlier = now - timedelta(minutes=2)
-    agg = aggregator(client)
-    apply(
-        agg, [event(project_id, earlier, user_id="before"), event(project_id, now, "add_to_cart", "before")]
-    )
-    broken = MetricWindow(project_id, "all_events", M, floor_to(now + timedelta(minutes=1), M))
-    corrupt(client, broken)
-    before = state(client, project_id)
-    batch = [
-        event(project_id, earlier, user_id="x1"),  # windows that exist and would change
-        event(project_id, now, "add_to_cart", "x2"),
-        event(project_id, now, "signup", "x3"),  # windows that would be created
-        event(project_id, now + timedelta(minutes=1), user_id="x4"),  # the broken window, last
-    ]
-
-    with pytest.raises(redis.exceptions.ResponseError) as failure:
-        apply(agg, batch)
-
-    assert str(failure.value).startswith("WRONGTYPE"), str(failure.value)
-    assert client.exists(*(processed_key(project_id, e.event_id) for e in batch)) == 0
-    assert state(client, project_id) == before
-
-
-def test_more_than_a_thousand_users_in_one_window_are_all_counted(client, project_id):
-    now = now_utc()
-    batch = [event(project_id, now, user_id=f"user-{i}") for i in range(2_500)]
-    batch += [event(project_id, now, user_id=f"user-{i}") for i in range(0, 2_500, 5)]  # repeat visitors
-
-    effect = apply(aggregator(client), batch)
-
-    assert effect.applied == 3_000
-    for granularity in (M, H, D):
-        start = floor_to(now, granularity)
-        assert read_count(client, MetricWindow(project_id, "all_events", granularity, start)) == 3_000
-        for metric in ("all_events", "page_view", "active_users"):
-            unique = client.pfcount(MetricWindow(project_id, metric, granularity, start).users_key)
-            assert close_enough(unique, 2_500), (metric, granularity, unique)
-
-
-def test_a_mark_holds_the_position_of_the_record_that_counted_the_event(client, project_id):
-    now = now_utc()
-    agg = aggregator(client)
-    batch = [event(project_id, now, user_id=f"u{i}") for i in range(3)]
-    apply(agg, batch, first_offset=40)
-    marks = [client.get(processed_key(project_id, e.event_id)) for e in batch]
-    assert marks == [b"0@40", b"0@41", b"0@42"]
-
-
-def test_a_mark_of_the_wrong_type_fails_the_batch_before_any_write(client, project_id):
-    now = now_utc()
-    batch = [event(project_id, now, user_id=f"u{i}") for i in range(3)]
-    client.hset(processed_key(project_id, batch[2].event_id), "x", "1")  # the last event's mark
-
-    with pytest.raises(redis.exceptions.ResponseError, match=r"^WRONGTYPE"):
-        apply(aggregator(client), batch)
-
-    assert client.exists(*(processed_key(project_id, e.event_id) for e in batch[:2])) == 0
-    assert metric_keys(client, project_id) == set()
-
-
-def test_each_hour_keeps_the_set_of_its_event_types_as_long_as_the_hour(client, project_id):
-    now = now_utc()
-    hour = floor_to(now, H)
-    earlier = hour - timedelta(minutes=30)
-    apply(
-        aggregator(client, ttl_windows=2),
-        [
-            event(project_id, now, "page_view"),
-            event(project_id, now, "signup"),
-            event(project_id, now, "all_events"),  # a built-in metric's name is no type of its own
-            event(project_id, earlier, "purchase"),
-        ],
-    )
-    assert client.smembers(event_types_key(project_id, hour)) == {b"page_view", b"signup"}
-    assert client.smembers(event_types_key(project_id, floor_to(earlier, H))) == {b"purchase"}
-    assert client.expiretime(event_types_key(project_id, hour)) == int(hour.timestamp()) + 2 * H.seconds
-
-
-def test_a_types_set_of_the_wrong_type_fails_the_batch_before_any_write(client, project_id):
-    now = now_utc()
-    client.set(event_types_key(project_id, floor_to(now, H)), "not a set")
-    batch = [event(project_id, now, "page_view")]
-    with pytest.raises(redis.exceptions.ResponseError) as failure:
-        apply(aggregator(client), batch)
-    assert str(failure.value).startswith("WRONGTYPE"), str(failure.value)
-    assert client.exists(processed_key(project_id, batch[0].event_id)) == 0
-    assert state(client, project_id) == {}

@@ -140,9 +140,10 @@ def project_with_key(settings: Settings) -> tuple[str, str]:
         store.close()
 
 
-def post_events(settings: Settings, api_key: str, seconds: float, rate: float) -> list[Sample]:
-    """One event per request at ``rate`` for ``seconds``, as a light steady load; each 202 timed."""
-    source, samples = EventSource(seed=4), []
+def post_events(settings: Settings, api_key: str, seconds: float, rate: float, seed: int) -> list[Sample]:
+    """One event per request at ``rate`` for ``seconds``, as a light steady load; each 202 timed.
+    Each ``seed`` draws other event ids."""
+    source, samples = EventSource(seed=seed), []
     total = max(1, round(seconds * rate))
     headers = {"Authorization": f"Bearer {api_key}"}
     with (
@@ -231,11 +232,11 @@ def measure_freshness(spark: SparkSession, settings: Settings, seconds: float, r
     server (its first Delta commits, the tables created), once per `stack up`."""
     _project_id, api_key = project_with_key(settings)
     timeout_s = settings.etl_sensor_interval_s + settings.etl_max_wait_s + WAIT_AFTER_RUN_S
-    warm_up = post_events(settings, api_key, 0.0, rate)
+    warm_up = post_events(settings, api_key, 0.0, rate, seed=3)
     warm_landing = wait_queryable(spark, settings, warm_up, timeout_s).get(warm_up[0].event_id)
     if warm_landing is None:
         raise BenchError(f"the warm-up event never reached validated_events within {timeout_s:g} s")
-    samples = post_events(settings, api_key, seconds, rate)
+    samples = post_events(settings, api_key, seconds, rate, seed=4)
     landings = wait_queryable(spark, settings, samples, timeout_s)
     runs = [run for run in etl_runs(settings) if run.created >= warm_landing.committed_at]
     by_key = {r.run_key: r for r in runs}

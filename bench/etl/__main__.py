@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ from bench.etl.steady_report import goals_table, phases_table, steady_table
 from bench.etl.throughput import bench_rounds, warm_up
 from bench.etl.workload import load_topic
 from bench.stream.report import exactly_once_table
+
+KEPT_RUNS = Path(".local/bench-etl")  # ignored, like the rest of .local/
 
 
 def run_throughput(spark_home: Path, args: argparse.Namespace) -> tuple[SparkSession, bool]:
@@ -72,6 +75,7 @@ def run_throughput(spark_home: Path, args: argparse.Namespace) -> tuple[SparkSes
 
 def run_freshness(spark: SparkSession, settings: Settings, args: argparse.Namespace) -> bool:
     """True when every sampled event became queryable."""
+    run = None
     try:
         with console.status("starting a private stack: Kafka, Redis, the APIs, a worker, Dagster ..."):
             started = time.perf_counter()
@@ -81,12 +85,23 @@ def run_freshness(spark: SparkSession, settings: Settings, args: argparse.Namesp
     finally:
         with console.status("stopping the private stack ..."):
             stack.down(settings)
+        if run is None or len(run.landed) < len(run.samples):
+            console.print(f"the private stack's logs and Dagster storage are kept in {keep_files(settings)}")
     console.print(freshness_table(run))
     console.print(runs_table(run))
     console.print(model_table(run, settings, args.freshness_rate))
     if missing := len(run.samples) - len(run.landed):
         console.print(f"[red]{missing} of {len(run.samples)} sampled events never became queryable[/red]")
     return bool(run.samples) and not missing
+
+
+def keep_files(settings: Settings) -> Path:
+    """A failed measurement's evidence, copied out of the private stack's temporary home."""
+    kept = KEPT_RUNS / time.strftime("freshness-%Y%m%d-%H%M%S")
+    for name in ("logs", "dagster", "dagster_home"):
+        if (settings.home / name).is_dir():
+            shutil.copytree(settings.home / name, kept / name)
+    return kept.resolve()
 
 
 @contextmanager

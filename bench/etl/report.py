@@ -168,13 +168,18 @@ def runs_table(run: FreshnessRun) -> Table:
             etl.status,
             f"{etl.records:,}" if etl.records is not None else "-",
             f"{etl.created - run.origin:.1f}",
-            f"{spans[1]:.1f}" if spans else "-",
-            f"{spans[2]:.1f}" if spans else "-",
+            # from the run itself, so that a run that never committed still shows how far it got
+            _seconds_between(etl.created, etl.started),
+            _seconds_between(etl.started, etl.writing),
             f"{spans[3]:.1f}" if spans else "-",
             f"{len(landed)}",
             f"{min(freshness):.1f}-{max(freshness):.1f}" if freshness else "-",
         )
     return table
+
+
+def _seconds_between(start: float | None, end: float | None) -> str:
+    return f"{end - start:.1f}" if start is not None and end is not None else "-"
 
 
 def model_table(run: FreshnessRun, settings: Settings, rate: float) -> Table:

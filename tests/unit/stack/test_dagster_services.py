@@ -63,7 +63,7 @@ class TestInstanceHome:
         config = instance_config(settings)
         assert config["telemetry"] == {"enabled": False}
         runs = config["concurrency"]["runs"]
-        assert runs["max_concurrent_runs"] == 3
+        assert runs["max_concurrent_runs"] == 5
         assert "tag_concurrency_limits" not in runs, "the pool serializes the lake's writers"
         assert config["concurrency"]["pools"] == {
             "default_limit": 1,
@@ -105,7 +105,7 @@ class TestInstanceHome:
         with DagsterInstance.from_config(str(dagster_instance_home(settings))) as instance:
             assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
             concurrency = instance.get_concurrency_config()  # what the run queue daemon applies
-            assert concurrency.run_queue_config.max_concurrent_runs == 3
+            assert concurrency.run_queue_config.max_concurrent_runs == 5
             assert not concurrency.run_queue_config.tag_concurrency_limits
             assert concurrency.pool_config.default_pool_limit == 1
             assert concurrency.pool_config.pool_granularity.value == "op"

@@ -246,6 +246,6 @@ def measure_freshness(spark: SparkSession, settings: Settings, seconds: float, r
         statuses = ", ".join(f"{r.run_id[:8]} {r.status}" for r in runs) or "none"
         raise BenchError(
             f"no sampled event reached validated_events within {timeout_s:g} s; {ETL_JOB} runs: {statuses}; "
-            f"see the logs under {settings.home.resolve() / 'logs'}"
+            "the stack's logs are kept where the line above says"
         )
     return FreshnessRun(samples, landed, runs, warm_landing.committed_at - warm_up[0].accepted_at)

@@ -30,10 +30,12 @@ def up() -> None:
     settings = get_settings()
     try:
         with console.status("starting Redis, Kafka, the S3 server, the APIs, the consumers and Dagster ..."):
-            statuses = stack.up(settings)
+            started = stack.up(settings)
     except StackError as exc:
         fail(str(exc))
-    stdout.print(_table(statuses))
+    stdout.print(_table(started.statuses))
+    for note in started.notes:
+        stdout.print(note)
 
 
 @app.command()

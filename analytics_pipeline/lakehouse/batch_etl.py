@@ -108,11 +108,38 @@ def run_batch(  # noqa: PLR0917 - what a batch reads, where it writes, and what 
     those whose Kafka position bronze does not hold (its ranges are cut anew). Validated events
     are compared with those received within ``dedup_window`` of them."""
     batch_id = run_key(ranges, replays)
-    source = read_ranges(spark, bootstrap_servers, ranges).select(
-        "*", F.lit(batch_id).alias("batchId"), F.lit(ingested_at or utc_now()).alias("ingestedAt")
-    )
+    source = read_ranges(spark, bootstrap_servers, ranges)
     if replays:
         source = source.join(held_in_ranges(spark, tables.bronze_events, ranges), list(POSITION), "left_anti")
+    return write_batch(
+        spark,
+        source,
+        tables,
+        schemas,
+        rules,
+        batch_id=batch_id,
+        ingested_at=ingested_at,
+        dedup_window=dedup_window,
+        judge_in_jvm=judge_in_jvm,
+    )
+
+
+def write_batch(
+    spark: SparkSession,
+    records: DataFrame,
+    tables: LakeTables,
+    schemas: list[StoredSchema],
+    rules: QualityRules,
+    *,
+    batch_id: str,
+    ingested_at: datetime | None = None,
+    dedup_window: timedelta = DEFAULT_DEDUP_WINDOW,
+    judge_in_jvm: bool = False,
+) -> BatchReport:
+    """Judge ``records`` (rows shaped like the Kafka source) once and write the three tables."""
+    source = records.select(
+        "*", F.lit(batch_id).alias("batchId"), F.lit(ingested_at or utc_now()).alias("ingestedAt")
+    )
     parsed = parse_records(source, schemas, rules, judge_in_jvm=judge_in_jvm)
     parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
     phases: dict[str, float] = {}

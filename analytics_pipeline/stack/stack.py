@@ -5,6 +5,8 @@ webserver and daemon."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.stack.api_servers import IngestServer, QueryServer
 from analytics_pipeline.stack.dagster_services import DagsterDaemon, DagsterWebserver
@@ -14,12 +16,14 @@ from analytics_pipeline.stack.metadata_indexer import MetadataIndexerProcess
 from analytics_pipeline.stack.redis_server import RedisServer
 from analytics_pipeline.stack.s3_server import S3Server
 from analytics_pipeline.stack.services import (
+    Ownership,
     ServiceStatus,
     StackService,
     ensure_running_together,
     stop_together,
 )
 from analytics_pipeline.stack.spark_server import SparkConnectServer, SparkServerSpec
+from analytics_pipeline.stack.spark_warm_up import SparkWarmUp
 from analytics_pipeline.stack.stream_worker import StreamWorkerProcess
 
 
@@ -45,9 +49,31 @@ def stack_services(settings: Settings) -> list[StackService]:
     return [service for step in start_steps(settings) for service in step]
 
 
-def up(settings: Settings) -> list[ServiceStatus]:
-    """Start whatever is not running, wait until all are healthy; idempotent."""
-    return [status for step in start_steps(settings) for status in ensure_running_together(step)]
+@dataclass(frozen=True)
+class StackUp:
+    statuses: list[ServiceStatus]
+    notes: list[str]  # what else `up` did: a Spark server it started warmed up, or not
+
+
+def up(settings: Settings) -> StackUp:
+    """Start whatever is not running, wait until all are healthy; idempotent. A Spark Connect
+    server started now is warmed up (``spark_warm_up``) while the steps after it start."""
+    statuses: list[ServiceStatus] = []
+    warm_ups: list[SparkWarmUp] = []
+    try:
+        for step in start_steps(settings):
+            started = ensure_running_together(step)
+            statuses += started
+            warm_ups += [
+                SparkWarmUp(service).start()
+                for service, status in zip(step, started, strict=True)
+                if isinstance(service, SparkConnectServer) and status.ownership is Ownership.STARTED
+            ]
+    except BaseException:
+        for warm_up in warm_ups:
+            warm_up.stop()
+        raise
+    return StackUp(statuses, [warm_up.outcome() for warm_up in warm_ups])
 
 
 def down(settings: Settings) -> list[tuple[str, bool]]:

@@ -55,6 +55,10 @@ def test_up_is_idempotent_and_down_stops_only_what_up_started(tmp_path, foreign_
     try:
         first = cli(settings, "up")
         assert first.returncode == 0, first.stderr
+        said = " ".join(first.stdout.split())  # rich wraps lines at the terminal's width
+        assert "spark-connect: warmed up in" in said, first.stdout
+        assert "(2 records through the ETL into a scratch lake: 1 validated, 1 quarantined)" in said
+        assert not list((settings.home / "spark-connect").glob("warm-up-*")), "the scratch lake is gone"
         statuses = {s.name: s for s in stack.status(settings)}
         assert statuses["redis"].ownership is Ownership.OTHER, "an answering Redis is used, not replaced"
         assert statuses["kafka"].ownership is Ownership.MANAGED
@@ -65,6 +69,7 @@ def test_up_is_idempotent_and_down_stops_only_what_up_started(tmp_path, foreign_
 
         second = cli(settings, "up")
         assert second.returncode == 0
+        assert "warmed up" not in second.stdout, "a server already running is warm"
         assert {s.name: s.pid for s in stack.status(settings)} == pids, "nothing restarted"
         assert cli(settings, "status").returncode == 0
     finally:

@@ -1,0 +1,35 @@
+"""The warm-up `stack up` runs on a Spark server it started: a failure is a line saying so and
+where its log is, never a failed `stack up`. (A warm-up that succeeds: tests/integration/stack.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analytics_pipeline.stack.spark_server import SparkConnectServer, SparkServerSpec
+from analytics_pipeline.stack.spark_warm_up import SparkWarmUp
+
+pytestmark = pytest.mark.usefixtures("clean_analytics_env")
+
+
+def test_a_warm_up_that_fails_says_so_and_leaves_its_log(tmp_path: Path) -> None:
+    spec = SparkServerSpec(
+        url="not a spark url", master="local[2]", memory="1g", jar_root=tmp_path, home=tmp_path
+    )
+    warm_up = SparkWarmUp(SparkConnectServer(spec)).start()
+
+    line = warm_up.outcome()
+
+    assert line.startswith("spark-connect: the warm-up failed (exit 1;"), line
+    assert str(warm_up.log_file) in line
+    assert "INVALID_CONNECT_URL" in warm_up.log_file.read_text(), "the log holds why"
+    assert not warm_up.scratch.exists()
+
+
+def test_an_outcome_needs_a_started_warm_up(tmp_path: Path) -> None:
+    spec = SparkServerSpec(
+        url="sc://127.0.0.1:15999", master="local[2]", memory="1g", jar_root=tmp_path, home=tmp_path
+    )
+    with pytest.raises(RuntimeError, match="not started"):
+        SparkWarmUp(SparkConnectServer(spec)).outcome()

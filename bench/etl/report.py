@@ -126,7 +126,7 @@ def freshness_table(run: FreshnessRun) -> Table:
     table.caption = (
         "queryable: the timestamp of the validated_events commit that first holds the event; "
         "requested / started: the run's creation and start times in Dagster; "
-        f"a warm-up event before them (the stack's first batch, a cold Spark server) took {run.cold_s:.1f} s"
+        f"a warm-up event before them (the stack's first batch, its tables created) took {run.cold_s:.1f} s"
     )
     for column in ("seconds", "min", "median", "max"):
         table.add_column(column, justify="left" if column == "seconds" else "right")

@@ -16,7 +16,7 @@ from pathlib import Path
 from analytics_pipeline.stack.spark_server import SparkConnectServer, spark_environment
 
 WARM_UP_MODULE = "analytics_pipeline.lakehouse.warm_up"
-TIMEOUT_S = 300.0  # the server's own cold start, on 2 cores shared with Dagster's
+TIMEOUT_S = SparkConnectServer.start_timeout_s  # a warm-up is a cold start moved earlier
 
 
 class SparkWarmUp:

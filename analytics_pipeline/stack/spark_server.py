@@ -122,7 +122,7 @@ class SparkConnectServer(StackService):
             "spark.connect.grpc.binding.address": self.host,
             "spark.driver.extraJavaOptions": f"-Dlog4j.configurationFile={LOG_CONFIG}",
         }
-        if cores := _local_cores(spec.master):
+        if cores := local_cores(spec.master):
             conf["spark.default.parallelism"] = str(cores)  # what a run's minPartitions is sized by
         self._write_properties(conf)
         argv = [
@@ -188,7 +188,7 @@ def ensure_spark_server(spec: SparkServerSpec) -> None:
         server.ensure_running()
 
 
-def _local_cores(master: str) -> int | None:
+def local_cores(master: str) -> int | None:
     """The cores of a ``local[N]`` / ``local[*]`` master, else None."""
     match = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\d+)?\])?", master)
     if match is None:

@@ -2,8 +2,9 @@
 the ETL's code into a scratch lake (``lakehouse.warm_up``), in a process of its own that runs
 while Dagster starts, so the stack's first real batch does not pay the server's cold start.
 
-A failed warm-up fails nothing: the stack still works, only its first batch is slower, and the
-line `stack up` prints says so and where the log is.
+A server on a cluster master is not warmed (``applies_to``). A failed warm-up fails nothing: the
+stack still works, only its first batch is slower, and the line `stack up` prints says so and
+where the log is.
 """
 
 from __future__ import annotations
@@ -13,13 +14,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analytics_pipeline.stack.spark_server import SparkConnectServer, spark_environment
+from analytics_pipeline.stack.spark_server import SparkConnectServer, local_cores, spark_environment
 
 WARM_UP_MODULE = "analytics_pipeline.lakehouse.warm_up"
 TIMEOUT_S = SparkConnectServer.start_timeout_s  # a warm-up is a cold start moved earlier
 
 
 class SparkWarmUp:
+    @staticmethod
+    def applies_to(server: SparkConnectServer) -> bool:
+        """Only with a local master: the scratch lake is a folder of this machine, which a
+        cluster's executors would not share."""
+        return local_cores(server.spec.master) is not None
+
     def __init__(self, server: SparkConnectServer) -> None:
         self.server = server
         self.scratch = server.spec.home / "spark-connect" / f"warm-up-{server.port}"

@@ -67,7 +67,9 @@ def up(settings: Settings) -> StackUp:
             warm_ups += [
                 SparkWarmUp(service).start()
                 for service, status in zip(step, started, strict=True)
-                if isinstance(service, SparkConnectServer) and status.ownership is Ownership.STARTED
+                if isinstance(service, SparkConnectServer)
+                and status.ownership is Ownership.STARTED
+                and SparkWarmUp.applies_to(service)
             ]
     except BaseException:
         for warm_up in warm_ups:

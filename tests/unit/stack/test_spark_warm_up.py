@@ -33,3 +33,15 @@ def test_an_outcome_needs_a_started_warm_up(tmp_path: Path) -> None:
     )
     with pytest.raises(RuntimeError, match="not started"):
         SparkWarmUp(SparkConnectServer(spec)).outcome()
+
+
+@pytest.mark.parametrize(
+    ("master", "warmed"),
+    [("local", True), ("local[2]", True), ("local[*]", True), ("spark://10.0.0.5:7077", False)],
+)
+def test_only_a_server_on_a_local_master_is_warmed(tmp_path: Path, master: str, warmed: bool) -> None:
+    """A cluster's executors would write the scratch lake to disks of their own."""
+    spec = SparkServerSpec(
+        url="sc://127.0.0.1:15999", master=master, memory="1g", jar_root=tmp_path, home=tmp_path
+    )
+    assert SparkWarmUp.applies_to(SparkConnectServer(spec)) is warmed

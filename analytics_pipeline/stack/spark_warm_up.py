@@ -10,6 +10,7 @@ where the log is.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,7 +67,13 @@ class SparkWarmUp:
             f"ETL into a scratch lake: {done['validated']} validated, {done['quarantined']} quarantined)"
         )
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
+        """Kill it if it still runs, and remove what it may have left of the scratch lake."""
+        if self._process is not None and self.running:
             self._process.kill()
             self._process.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)

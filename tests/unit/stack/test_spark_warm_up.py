@@ -3,10 +3,12 @@ where its log is, never a failed `stack up`. (A warm-up that succeeds: tests/int
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
+from analytics_pipeline.stack import spark_warm_up
 from analytics_pipeline.stack.spark_server import SparkConnectServer, SparkServerSpec
 from analytics_pipeline.stack.spark_warm_up import SparkWarmUp
 
@@ -45,3 +47,18 @@ def test_only_a_server_on_a_local_master_is_warmed(tmp_path: Path, master: str, 
         url="sc://127.0.0.1:15999", master=master, memory="1g", jar_root=tmp_path, home=tmp_path
     )
     assert SparkWarmUp.applies_to(SparkConnectServer(spec)) is warmed
+
+
+def test_a_warm_up_that_hangs_is_stopped_at_its_time_limit(tmp_path: Path, monkeypatch) -> None:
+    """A server that accepts connections and never answers: the warm-up is killed, not waited for."""
+    monkeypatch.setattr(spark_warm_up, "TIMEOUT_S", 5.0)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"sc://127.0.0.1:{silent.getsockname()[1]}"
+        spec = SparkServerSpec(url=url, master="local[2]", memory="1g", jar_root=tmp_path, home=tmp_path)
+        warm_up = SparkWarmUp(SparkConnectServer(spec)).start()
+
+        line = warm_up.outcome()
+
+    assert line == f"spark-connect: the warm-up ran over 5 s, stopped (log {warm_up.log_file})"
+    assert not warm_up.running, "killed"
+    assert not warm_up.scratch.exists()

@@ -229,8 +229,8 @@ def etl_runs(settings: Settings) -> list[EtlRun]:
 
 def measure_freshness(spark: SparkSession, settings: Settings, seconds: float, rate: float) -> FreshnessRun:
     """A warm-up event first, measured apart: the stack's first batch also pays for what is done
-    once per `stack up` (the lake's tables created, the run's first session and Python workers;
-    `stack up` has already run a scratch batch through the Spark server)."""
+    once per lake (its tables created), though `stack up` has run a scratch batch through the
+    Spark server it started."""
     _project_id, api_key = project_with_key(settings)
     timeout_s = settings.etl_sensor_interval_s + settings.etl_max_wait_s + WAIT_AFTER_RUN_S
     warm_up = post_events(settings, api_key, 0.0, rate, seed=3)

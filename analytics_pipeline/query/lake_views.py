@@ -4,6 +4,10 @@ The tables are read with delta-rs (no Spark, no JVM). ``events`` (validated_even
 by project) is pruned to the project's files; every table is also filtered to its rows, so a
 connection given these views cannot reach another project's rows whatever SQL it runs. Table
 versions are read at most every ``version_ttl_s``, so a cached answer costs no log listing.
+
+A table is named by its Delta id as well as its version: a folder deleted and written again (the
+lake lost, then restored) holds another table whose versions start again at 0, and whose log
+delta-rs would otherwise apply on top of the old table's state (files that are gone).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
@@ -25,6 +30,13 @@ PROJECT_COLUMN = "projectId"
 
 class LakeTableMissing(Exception):
     """A table the query reads has not been written yet (no ETL run has created it)."""
+
+
+class TableVersion(NamedTuple):
+    """What an answer was computed from: which table (its Delta id), at which version."""
+
+    table_id: str
+    version: int
 
 
 @dataclass(frozen=True)
@@ -54,9 +66,9 @@ class ProjectLake:
         self._open: dict[str, tuple[DeltaTable, float]] = {}  # name -> (table, when last updated)
         self._lock = threading.Lock()
 
-    def versions(self, names: frozenset[str]) -> dict[str, int]:
+    def versions(self, names: frozenset[str]) -> dict[str, TableVersion]:
         """Each table's current version (what a cached answer was computed from)."""
-        return {name: self._table(name).version() for name in sorted(names)}
+        return {name: _version_of(self._table(name)) for name in sorted(names)}
 
     def last_written(self, name: str) -> datetime | None:
         """When the table's latest commit was made; None before the first."""
@@ -93,14 +105,24 @@ class ProjectLake:
             if held is not None and now - held[1] < self._version_ttl_s:
                 return held[0]
             try:
-                table = (
-                    held[0]
-                    if held is not None
-                    else DeltaTable(self.sources[name].path, storage_options=self._storage_options)
-                )
-                if held is not None:
-                    table.update_incremental()
+                table = self._open_table(name) if held is None else self._refreshed(name, held[0])
             except TableNotFoundError as exc:
+                self._open.pop(name, None)
                 raise LakeTableMissing(f"table {name} has no data yet: the first ETL run writes it") from exc
             self._open[name] = (table, now)
             return table
+
+    def _open_table(self, name: str, *, without_files: bool = False) -> DeltaTable:
+        path = self.sources[name].path
+        return DeltaTable(path, storage_options=self._storage_options, without_files=without_files)
+
+    def _refreshed(self, name: str, held: DeltaTable) -> DeltaTable:
+        """``held`` brought up to date, or the table now in its folder if that is another one."""
+        if self._open_table(name, without_files=True).metadata().id != held.metadata().id:
+            return self._open_table(name)
+        held.update_incremental()
+        return held
+
+
+def _version_of(table: DeltaTable) -> TableVersion:
+    return TableVersion(table.metadata().id, table.version())

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from analytics_pipeline.query.answer_cache import AnswerCache, answer_key
-from analytics_pipeline.query.lake_views import ProjectLake
+from analytics_pipeline.query.lake_views import ProjectLake, TableVersion
 from analytics_pipeline.query.overload import LakeGate
 from analytics_pipeline.query.sql_engine import QueryResult
 from analytics_pipeline.query.sql_guard import CheckedQuery, check_query
@@ -23,7 +23,7 @@ class SqlAnswer:
     elapsed_ms: float
 
 
-def cache_key(project_id: str, query: CheckedQuery, versions: dict[str, int]) -> str:
+def cache_key(project_id: str, query: CheckedQuery, versions: dict[str, TableVersion]) -> str:
     """``query:{hash}`` of the project, the normalized SQL and the versions of the tables it reads,
     so a new ETL run is never hidden behind an answer computed before it."""
     return answer_key(project_id, query.sql, sorted(versions.items()))

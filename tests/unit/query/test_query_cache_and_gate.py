@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from analytics_pipeline.query.lake_views import TableVersion
 from analytics_pipeline.query.overload import LakeGate
 from analytics_pipeline.query.sql_guard import check_query
 from analytics_pipeline.query.sql_service import cache_key
@@ -14,12 +15,14 @@ from analytics_pipeline.web.errors import ApiError
 
 def test_the_key_covers_project_query_and_table_versions():
     query = check_query("select count(*) from events")
-    key = cache_key("shop", query, {"events": 3})
+    at_3 = {"events": TableVersion("table-a", 3)}
+    key = cache_key("shop", query, at_3)
     assert key.startswith("query:")
-    assert key == cache_key("shop", check_query("SELECT COUNT(*)  FROM EVENTS"), {"events": 3})
-    assert key != cache_key("blog", query, {"events": 3}), "another project"
-    assert key != cache_key("shop", query, {"events": 4}), "a new ETL run"
-    assert key != cache_key("shop", check_query("select count(*) from events where 1=1"), {"events": 3})
+    assert key == cache_key("shop", check_query("SELECT COUNT(*)  FROM EVENTS"), at_3)
+    assert key != cache_key("blog", query, at_3), "another project"
+    assert key != cache_key("shop", query, {"events": TableVersion("table-a", 4)}), "a new ETL run"
+    assert key != cache_key("shop", query, {"events": TableVersion("table-b", 3)}), "a table rebuilt"
+    assert key != cache_key("shop", check_query("select count(*) from events where 1=1"), at_3)
 
 
 def test_the_gate_lets_a_few_in_and_answers_503_after_the_wait():

@@ -117,10 +117,13 @@ class ProjectLake:
         return DeltaTable(path, storage_options=self._storage_options, without_files=without_files)
 
     def _refreshed(self, name: str, held: DeltaTable) -> DeltaTable:
-        """``held`` brought up to date, or the table now in its folder if that is another one."""
-        if self._open_table(name, without_files=True).metadata().id != held.metadata().id:
+        """``held`` brought up to date, or the table now in its folder if that is another one.
+        The probe (no files) reads the log once; ``held`` reads it again only when it moved."""
+        probe = self._open_table(name, without_files=True)
+        if probe.metadata().id != held.metadata().id:
             return self._open_table(name)
-        held.update_incremental()
+        if probe.version() != held.version():
+            held.update_incremental()
         return held
 
 
